@@ -1,0 +1,39 @@
+# The two commands of the README: `make demo` and `make test`.  Both set up
+# .venv from nothing on a fresh machine (python3 with venv is all they need).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test lint unit e2e bench docs clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: $(STAMP)
+	@echo "== caffelint check fixtures/demo/solver.prototxt"
+	-@$(BIN)/caffelint check fixtures/demo/solver.prototxt
+	@echo
+	@echo "== caffelint fix fixtures/demo (a diff; nothing is written)"
+	-@$(BIN)/caffelint fix fixtures/demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check caffelint tests bench fixtures proto
+	$(BIN)/python proto/generate.py --check
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/check.py
+
+docs: $(STAMP)
+	$(BIN)/python -m caffelint.report.catalogue --write docs/rules.md
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,3 @@
+from caffelint.cli import main
+
+main()

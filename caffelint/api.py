@@ -1,0 +1,97 @@
+"""The whole pipeline, top to bottom: files -> parse -> bind -> model -> rules -> findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from caffelint import catalogue as catalogue_mod
+from caffelint.config import Options, effective
+from caffelint.engine import RuleContext, Stamper, enabled_rules, guarded, rule_options, severity_of
+from caffelint.errors import InputError
+from caffelint.findings import Finding
+from caffelint.model.files import OTHER, ParsedFile
+from caffelint.model.project import Project, discover
+from caffelint.schema.descriptors import Schema, default_schema, schema_from_proto
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    files: list[ParsedFile] = field(default_factory=list)
+    project: Project | None = None
+
+
+def load_schema(options: Options) -> Schema:
+    return schema_from_proto(options.proto) if options.proto else default_schema()
+
+
+def build_project(paths: list[str], options: Options) -> Project:
+    from caffelint.model.forks import unknown_field_hint
+
+    files = discover(paths)
+    if not files:
+        raise InputError(f"{', '.join(paths)}: no prototxt files found")
+    project = Project(load_schema(options), options.root, options.kind, unknown_field_hint)
+    for path in files:
+        project.add(path)
+    project.follow_solvers()
+    return project
+
+
+def check_paths(paths: list[str], options: Options, debug: bool = False) -> Report:
+    """Lint `paths` (files or folders) and every net their solvers lead to."""
+    catalogue = catalogue_mod.load()
+    project = build_project(paths, options)
+    findings: list[Finding] = []
+    for parsed in project.files:
+        findings.extend(check_file(parsed, project, options, catalogue, debug))
+    findings = _dedupe(findings)
+    findings.sort(key=Finding.sort_key)
+    return Report(findings, project.files, project)
+
+
+def check_file(parsed: ParsedFile, project: Project, cli_options: Options, catalogue, debug: bool) -> list[Finding]:
+    options = effective(cli_options, parsed.path)
+    enabled = enabled_rules(catalogue, options, parsed.path)
+    stamper = Stamper(catalogue, options, {s.code for s in enabled})
+    out: list[Finding] = []
+    for problem in parsed.problems + project.extra_problems.get(parsed, []):
+        finding = stamper.stamp(problem, parsed.source)
+        if finding is not None:
+            out.append(finding)
+    if parsed.kind == OTHER:
+        from caffelint.findings import Problem
+
+        finding = stamper.stamp(Problem("not-caffe-config", 0, 0, f"not checked: {parsed.other_reason}"),
+                                parsed.source)
+        return out + ([finding] if finding else [])
+    if parsed.doc.error is not None:
+        return out  # semantic rules would only guess on a half-parsed file
+    views: list[tuple[str, object]] = [("file", parsed)]
+    views += [("net", view) for view in project.views(parsed)]
+    if parsed in project.solvers:
+        views.append(("solver", project.solvers[parsed]))
+    for spec in enabled:
+        for view_name, view in views:
+            checker = spec.checker(view_name)
+            if checker is None:
+                continue
+            ctx = RuleContext(spec, severity_of(spec, options, catalogue), parsed.source,
+                              rule_options(spec, options), project)
+            out.extend(guarded(spec, parsed.source, checker(view, ctx), debug, catalogue))
+    if not options.no_suppressions:
+        from caffelint.suppressions import apply_suppressions
+
+        out = apply_suppressions(out, parsed, stamper)
+    return out
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen = set()
+    out = []
+    for f in findings:
+        key = (f.code, f.span.path, f.span.start.offset, f.span.end.offset, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out

@@ -1,0 +1,173 @@
+"""Command line: parse options, call the api, print, choose the exit code.
+
+Exit status: 0 nothing at or above the failure threshold, 1 findings that
+reach it (or, for `fix`, changes to make), 2 usage errors and unreadable input.
+Heavy modules are imported inside the commands, so `--version` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from caffelint import __version__
+
+FORMATS = ("text", "concise", "json", "sarif", "github")
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
+def selection_options(func):
+    """Options shared by `check` and `fix`: which rules, which config, which data."""
+    decorators = [
+        click.option("--select", multiple=True, help="Only these rules (codes, names, prefixes, ALL)."),
+        click.option("--extend-select", multiple=True, help="Add rules to the selection."),
+        click.option("--ignore", multiple=True, help="Skip these rules (codes, names or prefixes)."),
+        click.option("--tier", type=click.Choice(["minimal", "recommended", "strict"]),
+                     help="Rule set by strictness (default: recommended)."),
+        click.option("--config", type=click.Path(dir_okay=False),
+                     help="Use this config file instead of .caffelint.yaml found upward."),
+        click.option("--isolated", is_flag=True, help="Ignore all configuration files."),
+        click.option("--kind", type=click.Choice(["net", "solver"]), help="Treat every file as this kind."),
+        click.option("--root", type=click.Path(file_okay=False),
+                     help="Folder that relative paths in solvers and nets are relative to."),
+        click.option("--proto", type=click.Path(dir_okay=False),
+                     help="Validate against this caffe.proto (a fork's) instead of BVLC's."),
+        click.option("--no-data", is_flag=True, help="Do not open data sources (LMDB, lists, HDF5)."),
+        click.option("--require-data", is_flag=True, help="A missing data source is an error."),
+        click.option("--sample", type=click.IntRange(min=1), help="Scan only N records per data source."),
+        click.option("--no-suppressions", is_flag=True, help="Ignore # caffelint: disable comments."),
+        click.option("--debug", is_flag=True, help="Show tracebacks of internal errors."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def build_options(kwargs: dict, **extra):
+    from caffelint.config import Options
+
+    values = {
+        "select": _split(kwargs["select"]) or None,
+        "extend_select": _split(kwargs["extend_select"]),
+        "ignore": _split(kwargs["ignore"]),
+        "config": kwargs["config"],
+        "isolated": kwargs["isolated"],
+        "kind": kwargs["kind"],
+        "root": kwargs["root"],
+        "proto": kwargs["proto"],
+        "no_data": kwargs["no_data"],
+        "require_data": kwargs["require_data"],
+        "sample": kwargs["sample"],
+        "no_suppressions": kwargs["no_suppressions"],
+    }
+    if kwargs.get("tier"):
+        values["tier"] = kwargs["tier"]
+    values.update(extra)
+    return Options.from_kwargs(**{k: v for k, v in values.items() if v is not None or k == "select"})
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="caffelint")
+def cli() -> None:
+    """Lint and fix Caffe solver and net prototxt files, their data and their training logs."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@selection_options
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--output-file", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings reach the threshold.")
+@click.option("--failure-threshold", type=click.Choice(["error", "warning", "info"]),
+              help="Lowest severity that makes the exit status 1 (default: error).")
+@click.option("--fix", "apply_fixes", is_flag=True, help="Apply fixes: the same as `caffelint fix --apply`.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix, also apply unsafe fixes.")
+def check(paths, output_format, output_file, statistics, exit_zero, failure_threshold, apply_fixes,
+          unsafe_fixes, **kwargs) -> None:
+    """Check solver and net files (folders are searched for *.prototxt, *.pbtxt, *.pt, *solver*)."""
+    if apply_fixes:
+        from caffelint.fixcmd import run_fix
+
+        sys.exit(run_fix(paths, build_options(kwargs, unsafe_fixes=unsafe_fixes), apply=True,
+                         debug=kwargs["debug"]))
+    from caffelint.api import check_paths
+    from caffelint.findings import Severity
+    from caffelint.report import render
+
+    options = build_options(kwargs)
+    report = check_paths(list(paths), options, debug=kwargs["debug"])
+    text = render(output_format, report, statistics=statistics)
+    _emit(text, output_file)
+    threshold = Severity.parse(failure_threshold or options.failure_threshold)
+    failed = any(f.severity >= threshold for f in report.findings)
+    sys.exit(1 if failed and not exit_zero else 0)
+
+
+@cli.command("rules")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def rules_command(output_format) -> None:
+    """List every rule: code, name, severity, tier, fix kind and summary."""
+    from caffelint.report.catalogue import render_rules
+
+    click.echo(render_rules(output_format), nl=False)
+
+
+@cli.command()
+@click.argument("rule")
+def explain(rule) -> None:
+    """Explain one rule (by code or name), with an example."""
+    from caffelint.errors import UsageError
+    from caffelint.report.catalogue import render_explain
+
+    text = render_explain(rule)
+    if text is None:
+        raise UsageError(f"unknown rule {rule!r} (see `caffelint rules`)")
+    click.echo(text, nl=False)
+
+
+def _emit(text: str, output_file: str | None) -> None:
+    if output_file:
+        from caffelint.writer import write_text_atomic
+
+        write_text_atomic(output_file, text)
+    else:
+        sys.stdout.write(text)
+
+
+def main() -> None:
+    from caffelint.errors import CaffelintError
+
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except CaffelintError as exc:
+        click.echo(f"caffelint: error: {exc}", err=True)
+        sys.exit(2)
+    except RecursionError:
+        click.echo("caffelint: error: input nested too deeply to analyse", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(1)
+    except Exception as exc:  # the last line of defence: never a traceback without --debug
+        if "--debug" in sys.argv:
+            raise
+        click.echo(f"caffelint: internal error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
+        sys.exit(2)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,7 @@
+"""Inline suppressions: `# caffelint: disable=...` comments."""
+
+from __future__ import annotations
+
+
+def apply_suppressions(findings, parsed, stamper):
+    return findings
