@@ -71,6 +71,10 @@ def check_file(parsed: ParsedFile, project: Project, cli_options: Options, catal
     views += [("net", view) for view in project.views(parsed)]
     if parsed in project.solvers:
         views.append(("solver", project.solvers[parsed]))
+    if not options.no_data:
+        from caffelint.model.datasource import data_sources
+
+        views += [("data", source) for source in data_sources(project, parsed, options)]
     for spec in enabled:
         for view_name, view in views:
             checker = spec.checker(view_name)

@@ -91,10 +91,8 @@ def check(paths, output_format, output_file, statistics, exit_zero, failure_thre
           unsafe_fixes, **kwargs) -> None:
     """Check solver and net files (folders are searched for *.prototxt, *.pbtxt, *.pt, *solver*)."""
     if apply_fixes:
-        from caffelint.fixcmd import run_fix
-
-        sys.exit(run_fix(paths, build_options(kwargs, unsafe_fixes=unsafe_fixes), apply=True,
-                         debug=kwargs["debug"]))
+        sys.exit(_run_fix(paths, build_options(kwargs, unsafe_fixes=unsafe_fixes), apply=True,
+                          from_log=None, follow_symlinks=False, debug=kwargs["debug"]))
     from caffelint.api import check_paths
     from caffelint.findings import Severity
     from caffelint.report import render
@@ -103,6 +101,65 @@ def check(paths, output_format, output_file, statistics, exit_zero, failure_thre
     report = check_paths(list(paths), options, debug=kwargs["debug"])
     text = render(output_format, report, statistics=statistics)
     _emit(text, output_file)
+    threshold = Severity.parse(failure_threshold or options.failure_threshold)
+    failed = any(f.severity >= threshold for f in report.findings)
+    sys.exit(1 if failed and not exit_zero else 0)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@selection_options
+@click.option("--apply", "apply_fixes", is_flag=True, help="Write the fixes (default: print a diff).")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that change training.")
+@click.option("--from-log", type=click.Path(dir_okay=False),
+              help="Propose solver changes that this training log's diagnosis implies.")
+@click.option("--follow-symlinks", is_flag=True, help="Write through symlinks that leave the repository.")
+def fix(paths, apply_fixes, unsafe_fixes, from_log, follow_symlinks, **kwargs) -> None:
+    """Show (or, with --apply, write) the fixes for the findings in PATHS."""
+    sys.exit(_run_fix(paths, build_options(kwargs, unsafe_fixes=unsafe_fixes), apply=apply_fixes,
+                      from_log=from_log, follow_symlinks=follow_symlinks, debug=kwargs["debug"]))
+
+
+def _run_fix(paths, options, *, apply: bool, from_log, follow_symlinks: bool, debug: bool) -> int:
+    from caffelint.fixing import fix_paths
+    from caffelint.report.fixes import render_fix_report
+
+    report = fix_paths(list(paths), options, apply=apply, from_log=from_log,
+                       follow_symlinks=follow_symlinks, debug=debug)
+    out, err = render_fix_report(report, apply=apply)
+    sys.stdout.write(out)
+    if err:
+        sys.stderr.write(err)
+    return report.exit_code
+
+
+@cli.command()
+@click.argument("logfile", type=click.Path(dir_okay=False))
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "csv"]), default="text",
+              show_default=True)
+@click.option("--plot", type=click.Path(dir_okay=False), help="Draw the curves to .png, .svg or .html.")
+@click.option("--output-dir", type=click.Path(file_okay=False), help="Where --format csv writes .train/.test.")
+@click.option("--select", multiple=True, help="Only these rules.")
+@click.option("--ignore", multiple=True, help="Skip these rules.")
+@click.option("--config", type=click.Path(dir_okay=False), help="Config file (rule thresholds).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings reach the threshold.")
+@click.option("--failure-threshold", type=click.Choice(["error", "warning", "info"]))
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def log(logfile, output_format, plot, output_dir, select, ignore, config, exit_zero, failure_threshold,
+        debug) -> None:
+    """Diagnose a Caffe training log: NaN, divergence, plateaus, overfitting and more."""
+    from caffelint.config import Options
+    from caffelint.findings import Severity
+    from caffelint.logdiag import diagnose_log
+    from caffelint.report.logreport import render_log
+
+    options = Options.from_kwargs(select=_split(select) or None, ignore=_split(ignore), config=config)
+    report = diagnose_log(logfile, options, debug=debug)
+    if plot:
+        from caffelint.report.plot import plot_log
+
+        plot_log(report, plot)
+    sys.stdout.write(render_log(report, output_format, output_dir=output_dir))
     threshold = Severity.parse(failure_threshold or options.failure_threshold)
     failed = any(f.severity >= threshold for f in report.findings)
     sys.exit(1 if failed and not exit_zero else 0)
