@@ -198,6 +198,8 @@ class NetView:
     def __init__(self, bound: Bound, label: str = "") -> None:
         self.bound = bound
         self.label = label
+        self.file = None  # the ParsedFile holding this net (a solver's file for inline nets)
+        self.solvers: list = []  # SolverViews that use this net, set by Project.follow_solvers
         if bound.has("layers"):
             entries = bound.entries_of("layers")
             version = 1

@@ -88,9 +88,7 @@ class Project:
                 ref.file = self.add(ref.resolved, NET)
                 ref.view = self.nets.get(ref.file)
             for ref in solver.nets:
-                if ref.view is not None:
-                    if not hasattr(ref.view, "solvers"):
-                        ref.view.solvers = []
+                if ref.view is not None and solver not in ref.view.solvers:
                     ref.view.solvers.append(solver)
 
     def views(self, parsed: ParsedFile) -> list[NetView]:
