@@ -39,6 +39,7 @@ class RuleSpec:
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     cases: tuple[dict[str, Any], ...] = ()
     aliases: tuple[str, ...] = ()
+    reported_by: str = ""  # parser, binder, loader, project or engine: no rule module of its own
 
     @property
     def module_name(self) -> str:
@@ -46,6 +47,8 @@ class RuleSpec:
 
     def module(self):
         """The rule's module, or None for rules the parser, binder or engine report."""
+        if self.reported_by:
+            return None
         try:
             return importlib.import_module(self.module_name)
         except ModuleNotFoundError as exc:
@@ -114,6 +117,7 @@ def _spec_from_entry(entry: dict[str, Any], origin: str) -> RuleSpec:
             options=entry.get("options") or {},
             cases=tuple(entry.get("cases") or ()),
             aliases=tuple(entry.get("aliases") or ()),
+            reported_by=entry.get("reported-by", ""),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"{origin}: bad catalogue entry: {exc}") from None
