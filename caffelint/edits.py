@@ -1,0 +1,298 @@
+"""Building blocks for fixes: Edits on a file's text that keep the file's own style.
+
+Every function returns an `Edit` (offsets into `SourceFile.text`) and never
+touches a comment on another line.  Snippets of new text are written with
+`\\n` and two spaces per nesting level, e.g. "param {\\n  lr_mult: 0\\n}";
+they are re-indented with the file's indentation (tabs or its number of
+spaces) and written with its line ending.  Inside a one-line block such as
+`{ a: 1 }` a snippet is joined onto one line instead.
+
+Functions here scan the text only from token boundaries outward (white
+space, a `#` comment, a line end), so they never mistake a string's
+content for structure.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from caffelint.findings import Edit
+from caffelint.schema.bound import Bound
+from caffelint.source import SourceFile
+from caffelint.syntax.cst import Document, Field, Message, Scalar, walk_fields
+from caffelint.syntax.lexer import Token, tokenize
+
+SNIPPET_UNIT = "  "  # the indentation step snippets are written with
+
+Block = Message | Document
+Node = Field | Message | Scalar | Token
+
+
+# -- the file's style ------------------------------------------------------------
+
+
+def indent_unit(source: SourceFile) -> str:
+    """One indentation step of the file: a tab, or its smallest run of leading spaces (2 if none)."""
+    return _indent_unit(source.text)
+
+
+@functools.lru_cache(maxsize=16)
+def _indent_unit(text: str) -> str:
+    widths = set()
+    for indent in re.findall(r"^([ \t]+)\S", text, re.MULTILINE):
+        if indent.startswith("\t"):
+            return "\t"
+        widths.add(len(indent))
+    return " " * min(widths) if widths else SNIPPET_UNIT
+
+
+def quote_of(node: Block | Bound | None) -> str:
+    """The quote character the strings under `node` use (`"` when it holds none)."""
+    if isinstance(node, Bound):
+        node = node.node
+    if node is not None:
+        for f in walk_fields(node.fields):
+            if isinstance(f.value, Scalar) and f.value.is_string:
+                return f.value.text[0]
+    return '"'
+
+
+def quote(value: str, like: str = '"') -> str:
+    """`value` as a text-format string literal in quote character `like`."""
+    escaped = (value.replace("\\", "\\\\").replace(like, "\\" + like)
+               .replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t"))
+    return f"{like}{escaped}{like}"
+
+
+def reindent(source: SourceFile, snippet: str, indent: str) -> str:
+    """`snippet` with every line moved to `indent`, its levels in the file's unit and newline."""
+    unit = indent_unit(source)
+    lines = []
+    for line in snippet.strip("\n").split("\n"):
+        body = line.lstrip(" ")
+        if not body:
+            lines.append("")
+            continue
+        levels = (len(line) - len(body)) // len(SNIPPET_UNIT)
+        lines.append(indent + unit * levels + body)
+    return source.newline.join(lines)
+
+
+def one_line(snippet: str) -> str:
+    """A snippet joined onto one line (for `{ a: 1 }` blocks); it must hold no comment."""
+    if any("#" in token.prefix for token in tokenize(snippet)):
+        raise ValueError("a snippet with a comment cannot be joined onto one line")
+    return " ".join(line.strip() for line in snippet.split("\n") if line.strip())
+
+
+# -- where things are on their lines ---------------------------------------------
+
+
+def line_start(text: str, offset: int) -> int:
+    return text.rfind("\n", 0, offset) + 1
+
+
+def line_end(text: str, offset: int) -> int:
+    """Offset of the line ending (\\r\\n or \\n) of the line holding `offset`, or len(text)."""
+    end = text.find("\n", offset)
+    if end < 0:
+        return len(text)
+    return end - 1 if end > 0 and text[end - 1] == "\r" else end
+
+
+def after_line_end(text: str, offset: int) -> int:
+    """The offset where the next line starts (len(text) on the last line)."""
+    end = text.find("\n", offset)
+    return len(text) if end < 0 else end + 1
+
+
+def starts_line(text: str, offset: int) -> bool:
+    """Only white space before `offset` on its line."""
+    return text[line_start(text, offset):offset].strip(" \t") == ""
+
+
+def rest_is_trivia(text: str, offset: int) -> bool:
+    """Only white space or a `#` comment after `offset` on its line (offset is at a token boundary)."""
+    rest = text[offset:line_end(text, offset)].lstrip(" \t")
+    return rest == "" or rest.startswith("#")
+
+
+def is_one_line(source: SourceFile, block: Block) -> bool:
+    """A message whose braces sit on one line: `{ a: 1 }`."""
+    return (isinstance(block, Message) and block.close is not None
+            and "\n" not in source.text[block.open.start:block.close.start])
+
+
+def end_with_separator(source: SourceFile, node: Field | Message) -> int:
+    """The end of `node`, with a `,` or `;` right after it (text format allows both)."""
+    if isinstance(node, Field):
+        return node.full_end
+    text = source.text
+    i = node.end
+    while i < len(text) and text[i] in " \t":
+        i += 1
+    return i + 1 if i < len(text) and text[i] in ",;" else node.end
+
+
+def field_indent(source: SourceFile, block: Block, anchor: Field | None = None) -> str:
+    """The indentation of fields inside `block`: the anchor's, a sibling's, or one step in."""
+    text = source.text
+    if anchor is not None and starts_line(text, anchor.start):
+        return source.indent_of_line(anchor.start)
+    for f in block.fields:
+        if starts_line(text, f.start):
+            return source.indent_of_line(f.start)
+    if isinstance(block, Document):
+        return ""
+    return source.indent_of_line(block.open.start) + indent_unit(source)
+
+
+# -- the edits -------------------------------------------------------------------
+
+
+def insert_field(source: SourceFile, block: Block | Bound, snippet: str, *,
+                 after: Field | None = None, before: Field | None = None) -> Edit:
+    """Insert `snippet` (one field, or several) into `block`: last, after `after`, or before `before`.
+
+    In a multi-line block the snippet gets lines of its own at the fields'
+    indentation; in a one-line block, an empty one included, it is joined in
+    with single spaces.
+    """
+    if isinstance(block, Bound):
+        block = block.node
+    text, nl = source.text, source.newline
+    if isinstance(block, Message) and block.close is None:
+        raise ValueError("cannot insert into a message that is not closed")
+    if is_one_line(source, block):
+        flat = one_line(snippet)
+        if before is not None:
+            return Edit(before.start, before.start, flat + " ")
+        anchor = after or (block.fields[-1] if block.fields else None)
+        if anchor is None:
+            return Edit(block.open.end, block.close.start, f" {flat} ")
+        return Edit(anchor.full_end, anchor.full_end, " " + flat)
+    if before is not None:
+        if starts_line(text, before.start):
+            at = line_start(text, before.start)
+            return Edit(at, at, reindent(source, snippet, field_indent(source, block, before)) + nl)
+        return Edit(before.start, before.start, one_line(snippet) + " ")
+    anchor = after or (block.fields[-1] if block.fields else None)
+    if anchor is None:
+        if isinstance(block, Document):
+            at = len(text)
+            lead = "" if not text or text.endswith("\n") else nl
+            return Edit(at, at, lead + reindent(source, snippet, "") + nl)
+        at = line_end(text, block.open.end)
+        return Edit(at, at, nl + reindent(source, snippet, field_indent(source, block)))
+    end = anchor.full_end
+    if rest_is_trivia(text, end):
+        at = line_end(text, end)
+        return Edit(at, at, nl + reindent(source, snippet, field_indent(source, block, anchor)))
+    return Edit(end, end, " " + one_line(snippet))
+
+
+def set_value(source: SourceFile, node: Field | Scalar, value: str) -> Edit:
+    """Replace a scalar value (all adjacent string pieces of it) with the literal `value`."""
+    item = node.value if isinstance(node, Field) else node
+    if not isinstance(item, Scalar):
+        raise ValueError("set_value replaces scalar values only")
+    return Edit(item.start, item.end, value)
+
+
+def set_string(source: SourceFile, node: Field | Scalar, value: str) -> Edit:
+    """Replace a string value, keeping the quote character it was written with."""
+    item = node.value if isinstance(node, Field) else node
+    like = item.text[0] if isinstance(item, Scalar) and item.is_string else '"'
+    return set_value(source, node, quote(value, like))
+
+
+def set_field(source: SourceFile, bound: Bound, dotted: str, value: str) -> Edit:
+    """Set `dotted` (e.g. "data_param.backend") under `bound` to the literal `value`.
+
+    An existing value is replaced; otherwise the field, and any missing
+    message on the way to it, is inserted into the deepest message written.
+    """
+    names = dotted.split(".")
+    node = bound
+    depth = 0
+    while depth < len(names) - 1 and node.msg(names[depth]) is not None:
+        node = node.msg(names[depth])
+        depth += 1
+    if depth == len(names) - 1 and node.has(names[-1]):
+        return set_value(source, node.entry(names[-1]).item, value)
+    snippet = f"{names[-1]}: {value}"
+    for name in reversed(names[depth:-1]):
+        inner = "\n".join(SNIPPET_UNIT + line for line in snippet.split("\n"))
+        snippet = f"{name} {{\n{inner}\n}}"
+    return insert_field(source, node, snippet)
+
+
+def remove_field(source: SourceFile, field: Field) -> Edit:
+    """Delete `field` (its separator too).
+
+    Alone on its line(s), the lines go; a comment after it on its last line
+    stays where it was.  Beside other fields, the field and the spaces that
+    joined it to them go.  Comments on other lines stay; comments inside a
+    removed message block go with it.
+    """
+    text = source.text
+    start, end = field.start, field.full_end
+    alone_before = starts_line(text, start)
+    tail = text[end:line_end(text, end)]
+    rest = tail.lstrip(" \t")
+    if alone_before and rest == "":
+        first, after = line_start(text, start), after_line_end(text, end)
+        if _blank_line_before(text, first) and _is_blank_or_eof(text, after):
+            first = line_start(text, first - 1)  # do not leave two blank lines where one was
+        return Edit(first, after, "")
+    if alone_before:  # a trailing comment: keep it on the line, at the field's indentation
+        return Edit(start, end + len(tail) - len(rest), "")
+    if rest == "" or rest.startswith("#"):
+        before = text[line_start(text, start):start]
+        return Edit(start - (len(before) - len(before.rstrip(" \t"))), end, "")
+    return Edit(start, end + len(tail) - len(rest), "")
+
+
+def insert_after(source: SourceFile, node: Field | Message, snippet: str) -> Edit:
+    """Insert `snippet` as a sibling right after `node`: on lines of its own when `node` ends its
+    line (keeping a blank line between blocks when the file separates them so), else inline."""
+    text, nl = source.text, source.newline
+    end = end_with_separator(source, node)
+    if not rest_is_trivia(text, end):
+        return Edit(end, end, " " + one_line(snippet))
+    indent = source.indent_of_line(node.start)
+    at = line_end(text, end)
+    start_line = line_start(text, node.start)
+    spaced = _is_blank_line(text, after_line_end(text, end)) or _blank_line_before(text, start_line)
+    return Edit(at, at, nl + (nl if spaced else "") + reindent(source, snippet, indent))
+
+
+def insert_layer_after(source: SourceFile, layer: Field | Message, snippet: str) -> Edit:
+    """Insert a whole layer block (`layer { ... }` snippet) after `layer`."""
+    return insert_after(source, layer, snippet)
+
+
+def rename(token: Token | Field, new: str) -> Edit:
+    """Replace one token (a field's name when given a Field) with `new`."""
+    if isinstance(token, Field):
+        token = token.name
+    return Edit(token.start, token.end, new)
+
+
+# -- helpers ---------------------------------------------------------------------
+
+
+def _is_blank_line(text: str, offset: int) -> bool:
+    return offset < len(text) and text[offset:line_end(text, offset)].strip(" \t") == ""
+
+
+def _is_blank_or_eof(text: str, offset: int) -> bool:
+    return offset >= len(text) or _is_blank_line(text, offset)
+
+
+def _blank_line_before(text: str, first: int) -> bool:
+    """The line before the one starting at `first` is blank."""
+    if first == 0:
+        return False
+    return _is_blank_line(text, line_start(text, first - 1))
