@@ -199,6 +199,10 @@ def _emit(text: str, output_file: str | None) -> None:
 def main() -> None:
     from caffelint.errors import CaffelintError
 
+    # File text is decoded with surrogate escapes (bytes survive); show such bytes as escapes.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
