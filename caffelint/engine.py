@@ -15,7 +15,7 @@ from typing import Any
 from caffelint.catalogue import TIERS, Catalogue, RuleSpec
 from caffelint.config import Options
 from caffelint.errors import ConfigError
-from caffelint.findings import Finding, Fix, Note, Problem, Severity
+from caffelint.findings import Finding, Fix, Note, Problem, Severity, Span
 from caffelint.source import SourceFile
 
 
@@ -72,13 +72,19 @@ class RuleContext:
 
     def finding(self, where: Any, message: str, *, fix: Fix | None = None,
                 notes: Iterable[tuple[Any, str]] = (), source: SourceFile | None = None) -> Finding:
-        """A finding at `where`: a node or Bound (with start/end), a (start, end) pair, or an offset."""
+        """A finding at `where`: a node or Bound (with start/end), a (start, end) pair, an offset,
+        or a ready Span (log rules: a training log's text is not kept, only line numbers)."""
         src = source or self.source
-        start, end = _offsets(where)
         return Finding(
-            self.spec.code, self.spec.name, self.severity, message, src.span(start, end), fix,
-            tuple(Note(src.span(*_offsets(w)), text) for w, text in notes),
+            self.spec.code, self.spec.name, self.severity, message, _span(src, where), fix,
+            tuple(Note(_span(src, w), text) for w, text in notes),
         )
+
+
+def _span(source: SourceFile | None, where: Any) -> Span:
+    if isinstance(where, Span):
+        return where
+    return source.span(*_offsets(where))
 
 
 def _offsets(where: Any) -> tuple[int, int]:
