@@ -101,6 +101,45 @@ class Layer:
     def in_place(self) -> bool:
         return any(i < len(self.bottoms) and self.bottoms[i] == t for i, t in enumerate(self.tops))
 
+    def is_in_place(self, top_index: int) -> bool:
+        """Caffe's test (AppendTop in net.cpp): top i is in place when it names bottom i."""
+        return top_index < len(self.bottoms) and self.bottoms[top_index] == self.tops[top_index]
+
+    def bottom_item(self, index: int):
+        """The value node of bottom `index`, for spans and edits."""
+        return self.bound.entries_of("bottom")[index].item
+
+    def top_item(self, index: int):
+        return self.bound.entries_of("top")[index].item
+
+    @property
+    def name_node(self):
+        """The layer's name value (V0: inside the inner `layer { }`), else the layer block."""
+        holder = self._inner if self._inner is not None else self.bound
+        entry = holder.entry("name")
+        return entry.item if entry is not None else self.bound.node
+
+    @property
+    def type_node(self):
+        holder = self._inner if self._inner is not None else self.bound
+        entry = holder.entry("type")
+        return entry.item if entry is not None else self.bound.node
+
+    @property
+    def lr_mults(self) -> list[float]:
+        """lr_mult of each `param { }` block (V1: each `blobs_lr`), as written, default 1."""
+        if self.version >= 2:
+            return [spec.get("lr_mult") for spec in self.bound.all("param")]
+        if self.version == 1:
+            return self.bound.all("blobs_lr")
+        return self._inner.all("blobs_lr") if self._inner is not None else []
+
+    @property
+    def is_frozen(self) -> bool:
+        """Every parameter blob written with lr_mult 0 (none written means learning)."""
+        mults = self.lr_mults
+        return bool(mults) and all(m == 0 for m in mults)
+
     def __repr__(self) -> str:
         return f"<Layer {self.name!r} {self.type}>"
 
@@ -150,6 +189,7 @@ class PhaseGraph:
     producers: dict[str, list[Layer]] = field(default_factory=dict)
     consumers: dict[str, list[Layer]] = field(default_factory=dict)
     problems: list[WiringProblem] = field(default_factory=list)
+    _readers: dict | None = field(default=None, repr=False)
 
     def layers_of_type(self, *types: str) -> Iterator[Layer]:
         return (layer for layer in self.layers if layer.type in types)
@@ -166,9 +206,90 @@ class PhaseGraph:
     def next_consumers(self, layer: Layer, blob: str) -> list[Layer]:
         return [c for c in self.consumers.get(blob, ()) if c.index > layer.index]
 
+    def readers(self, writer: Layer | None, blob: str) -> list[Layer]:
+        """The layers that read `blob` as `writer` left it (None: the net input), in order.
+
+        A later in-place layer on `blob` is the last reader of this version:
+        it writes the next one.
+        """
+        return self._reader_table().get((writer.index if writer else -1, blob), [])
+
+    def in_place_successor(self, writer: Layer, blob: str) -> Layer | None:
+        """The layer that next overwrites `blob` in place after `writer`, if any."""
+        for reader in self.readers(writer, blob):
+            if any(b == blob and reader.is_in_place(i) for i, b in enumerate(reader.bottoms)):
+                return reader
+        return None
+
+    def uses(self, writer: Layer | None, blob: str) -> int:
+        """How many times InsertSplits counts this version of `blob` as used (readers plus a
+        non-zero loss_weight on it): more than one and Caffe inserts a Split layer."""
+        count = len(self.readers(writer, blob))
+        if writer is not None and blob in writer.tops:
+            weights = writer.loss_weights
+            j = writer.tops.index(blob)
+            count += 1 if j < len(weights) and weights[j] != 0 else 0
+        return count
+
+    def split_in_place(self) -> Iterator[tuple[Layer, int, Layer | None, list[Layer]]]:
+        """In-place tops that Caffe's InsertSplits turns into a second producer.
+
+        When one version of a blob has several uses, every reader's bottom is
+        renamed to a split output (BVLC/caffe:src/caffe/util/insert_splits.cpp),
+        so an "in-place" reader no longer names its bottom as its top and
+        AppendTop fails with "Top blob '<t>' produced by multiple sources."
+        Yields (layer, top index, the writer it read, the other readers).
+        """
+        for layer in self.layers:
+            for i, top in enumerate(layer.tops):
+                if not layer.is_in_place(i):
+                    continue
+                writer = self.producer(top, before=layer)
+                if writer is None and top not in self.inputs:
+                    continue
+                if self.uses(writer, top) > 1:
+                    others = [r for r in self.readers(writer, top) if r is not layer]
+                    yield layer, i, writer, others
+
+    def _reader_table(self) -> dict[tuple[int, str], list[Layer]]:
+        if self._readers is None:
+            table: dict[tuple[int, str], list[Layer]] = {}
+            last_writer: dict[str, int] = {blob: -1 for blob in self.inputs}
+            for layer in self.layers:
+                for blob in layer.bottoms:
+                    if blob in last_writer:  # one entry per bottom, as InsertSplits counts them
+                        table.setdefault((last_writer[blob], blob), []).append(layer)
+                for blob in layer.tops:
+                    last_writer[blob] = layer.index
+            self._readers = table
+        return self._readers
+
     @property
     def losses(self) -> list[Layer]:
         return [layer for layer in self.layers if layer.is_loss]
+
+
+def _is_source(layer: Layer) -> bool:
+    """A layer that feeds the net: tops and no bottoms (Data, Input, DummyData, a Python reader)."""
+    return bool(layer.tops) and not layer.bottoms
+
+
+def _stage_fits(stage: str, phase: str) -> bool:
+    """Stage names that say their phase ("train"; "val", "test", "deploy") only go with it."""
+    lowered = stage.lower()
+    if "train" in lowered:
+        return phase == TRAIN
+    if any(word in lowered for word in ("val", "test", "deploy")):
+        return phase == TEST
+    return True
+
+
+def scope(found: list[NetState], checked: list[NetState]) -> str:
+    """' in TEST' (or ' in TRAIN, TEST stage x'...) when `found` is not every checked state."""
+    found = list(dict.fromkeys(found))
+    if not found or len(found) == len(set(checked)):
+        return ""
+    return " in " + ", ".join(state.describe() for state in found)
 
 
 def wire(state: NetState, layers: list[Layer], inputs: list[str]) -> PhaseGraph:
@@ -236,10 +357,48 @@ class NetView:
         return NetState(phase, level, stages)
 
     def states(self) -> list[NetState]:
-        """The states worth checking: TRAIN and TEST (a deploy net: TEST only)."""
-        if self.is_deploy:
-            return [self.base_state(TEST)]
-        return [self.base_state(TRAIN), self.base_state(TEST)]
+        """The states worth checking: the ones the solvers using this net build it in
+        (train_state, test_state), else TRAIN and TEST (a deploy net: TEST only)."""
+        from_solvers = self.solver_states()
+        if from_solvers:
+            return from_solvers
+        phases = [TEST] if self.is_deploy else [TRAIN, TEST]
+        base = [self.base_state(phase) for phase in phases]
+        if not self.inputs and not any(_is_source(layer) for layer in self.layers):
+            return base  # a fragment: nothing tells which phases it is meant for
+        fed: list[NetState] = []
+        for state in base:
+            if self._is_fed(state):
+                fed.append(state)
+                continue
+            # Data layers scoped to a stage (DIGITS: stage "train", "val", "deploy"): the
+            # tool that runs the net sets that stage, so check the net the way it does.
+            for stage in self._source_stages():
+                staged = NetState(state.phase, state.level, state.stages + (stage,))
+                if _stage_fits(stage, state.phase) and self._is_fed(staged):
+                    fed.append(staged)
+        # A phase in which no data layer exists (a train-only or test-only file) is not
+        # one the net is built in.
+        return fed or base
+
+    def _is_fed(self, state: NetState) -> bool:
+        return bool(self.inputs) or any(_is_source(layer) for layer in self.graph(state).layers)
+
+    def _source_stages(self) -> list[str]:
+        stages = [stage for layer in self.layers if _is_source(layer)
+                  for rule in layer.include for stage in rule.all("stage")]
+        return list(dict.fromkeys(stages))
+
+    def solver_states(self) -> list[NetState]:
+        """The NetStates Caffe builds this net in for the solvers of the run (Solver::InitTrainNet,
+        InitTestNets), without repeats; empty when no solver uses the net."""
+        found: list[NetState] = []
+        for solver in self.solvers:
+            train = solver.train_net
+            if train is not None and train.view is self:
+                found.append(solver.train_state)
+            found.extend(state for ref, state in solver.test_nets if ref.view is self)
+        return list(dict.fromkeys(found))
 
     @functools.cache  # noqa: B019 - views live as long as one check run
     def graph(self, state: NetState) -> PhaseGraph:
