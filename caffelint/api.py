@@ -25,23 +25,26 @@ def load_schema(options: Options) -> Schema:
     return schema_from_proto(options.proto) if options.proto else default_schema()
 
 
-def build_project(paths: list[str], options: Options) -> Project:
+def build_project(paths: list[str], options: Options, texts: dict[str, str] | None = None) -> Project:
+    """`texts` maps real paths to text to use instead of the file's (unsaved fixes)."""
     from caffelint.model.forks import unknown_field_hint
 
     files = discover(paths)
     if not files:
         raise InputError(f"{', '.join(paths)}: no prototxt files found")
     project = Project(load_schema(options), options.root, options.kind, unknown_field_hint)
+    project.texts = dict(texts or {})
     for path in files:
         project.add(path)
     project.follow_solvers()
     return project
 
 
-def check_paths(paths: list[str], options: Options, debug: bool = False) -> Report:
+def check_paths(paths: list[str], options: Options, debug: bool = False,
+                texts: dict[str, str] | None = None) -> Report:
     """Lint `paths` (files or folders) and every net their solvers lead to."""
     catalogue = catalogue_mod.load()
-    project = build_project(paths, options)
+    project = build_project(paths, options, texts)
     findings: list[Finding] = []
     for parsed in project.files:
         findings.extend(check_file(parsed, project, options, catalogue, debug))

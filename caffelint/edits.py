@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 
 from caffelint.findings import Edit
 from caffelint.schema.bound import Bound
@@ -278,6 +279,85 @@ def rename(token: Token | Field, new: str) -> Edit:
     if isinstance(token, Field):
         token = token.name
     return Edit(token.start, token.end, new)
+
+
+def trailing_comment(source: SourceFile, end: int) -> str:
+    """The `#` comment after offset `end` on its line, with the spaces before it ("" if none)."""
+    text = source.text
+    tail = text[end:line_end(text, end)]
+    return tail.rstrip() if tail.lstrip(" \t").startswith("#") else ""
+
+
+def comments_in(source: SourceFile, start: int, end: int) -> list[str]:
+    """Every `#` comment in text[start:end] (which must start at a token boundary), in order."""
+    found = []
+    for token in tokenize(source.text[start:end]):
+        found.extend(line.strip() for line in token.prefix.split("\n") if line.strip().startswith("#"))
+    return found
+
+
+def alone_on_line(source: SourceFile, field: Field) -> bool:
+    """Nothing but white space before `field` and white space or a comment after it."""
+    return starts_line(source.text, field.start) and rest_is_trivia(source.text, field.full_end)
+
+
+def replace_fields(source: SourceFile, fields: list[Field], lines: list[tuple[str, Field | None]]) -> list[Edit]:
+    """Replace `fields` (siblings) by new text at the place of the first one.
+
+    `lines` is the snippet, one (line, origin) pair per line: a field alone
+    on its line is removed with it, and its trailing comment moves to the
+    first snippet line whose origin it is (or after the snippet), so no
+    comment is lost.  When the first field shares its line with others the
+    snippet goes in on that line and comments stay where they are.
+    """
+    text = source.text
+    fields = sorted(set(fields), key=lambda f: f.start)
+    first = fields[0]
+    if not alone_on_line(source, first):
+        edits = [Edit(first.start, first.full_end, one_line("\n".join(line for line, _ in lines)))]
+        return merge_edits(edits + [remove_field(source, f) for f in fields[1:]])
+    carried: dict[Field, str] = {}
+    edits = []
+    for f in fields:
+        if not alone_on_line(source, f):
+            edits.append(remove_field(source, f))
+            continue
+        carried[f] = trailing_comment(source, f.full_end)
+        inner = comments_in(source, f.start, f.full_end)  # inside a message value
+        carried.update({_Inner(f, i): c for i, c in enumerate(inner)})
+        if f is not first:
+            edits.append(Edit(line_start(text, f.start), after_line_end(text, f.full_end), ""))
+    body = []
+    for line, origin in lines:
+        comment = carried.pop(origin, "") if origin is not None else ""
+        body.append(line + comment)
+    body.extend(c.strip() for c in carried.values() if c)
+    indent = source.indent_of_line(first.start)
+    edits.append(Edit(line_start(text, first.start), line_end(text, first.full_end),
+                      reindent(source, "\n".join(body), indent)))
+    return merge_edits(edits)
+
+
+@dataclass(frozen=True)
+class _Inner:
+    """Key for a comment inside a replaced field's value (it goes after the snippet)."""
+
+    field: Field
+    index: int
+
+
+def merge_edits(edits: list[Edit]) -> list[Edit]:
+    """Sorted edits with overlapping deletions joined (a replacement keeps its text)."""
+    out: list[Edit] = []
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if out and edit.start < out[-1].end:
+            last = out[-1]
+            if last.text and edit.text:
+                raise ValueError(f"overlapping replacements at {last.start} and {edit.start}")
+            out[-1] = Edit(last.start, max(last.end, edit.end), last.text or edit.text)
+        else:
+            out.append(edit)
+    return out
 
 
 # -- helpers ---------------------------------------------------------------------

@@ -45,6 +45,7 @@ class Project:
     solvers: dict[ParsedFile, SolverView] = field(default_factory=dict)
     inline_nets: list[NetView] = field(default_factory=list)
     extra_problems: dict[ParsedFile, list[Problem]] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)  # real path -> unsaved text (fix rounds)
     _by_path: dict[str, ParsedFile] = field(default_factory=dict)
 
     def add(self, path: str, kind: str | None = None) -> ParsedFile:
@@ -52,7 +53,8 @@ class Project:
         known = self._by_path.get(key)
         if known is not None:
             return known
-        parsed = load(SourceFile.read(path), self.schema, kind or self.forced_kind, self.hint)
+        source = SourceFile(path, self.texts[key]) if key in self.texts else SourceFile.read(path)
+        parsed = load(source, self.schema, kind or self.forced_kind, self.hint)
         self._by_path[key] = parsed
         self.files.append(parsed)
         if parsed.kind == NET and parsed.bound is not None:
