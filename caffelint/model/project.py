@@ -45,6 +45,7 @@ class Project:
     solvers: dict[ParsedFile, SolverView] = field(default_factory=dict)
     inline_nets: list[NetView] = field(default_factory=list)
     extra_problems: dict[ParsedFile, list[Problem]] = field(default_factory=dict)
+    data_cache: dict = field(default_factory=dict)  # scans of data sources, once per run (datasource.py)
     texts: dict[str, str] = field(default_factory=dict)  # real path -> unsaved text (fix rounds)
     _by_path: dict[str, ParsedFile] = field(default_factory=dict)
 
