@@ -14,9 +14,9 @@ from caffelint.schema.bound import Bound, Entry
 from caffelint.schema.descriptors import FieldSchema, MessageSchema
 from caffelint.schema.values import convert
 from caffelint.syntax.cst import Document, Field, ListValue, Message, Scalar
+from caffelint.syntax.parser import gc_paused
 
-UnknownFieldHint = "Callable[[MessageSchema, str], str | None]"
-
+_new = tuple.__new__
 
 class Binder:
     """Binds one document; `hint(message, name)` may explain an unknown field (e.g. a fork's)."""
@@ -30,24 +30,37 @@ class Binder:
         fields_by_name = schema.fields
         entries = bound.entries
         for f in node.fields:
-            field = fields_by_name.get(f.name.text)
+            name_token, colon, value = f[0], f[1], f[2]
+            field = fields_by_name.get(name_token.text)
             if field is None:
                 self._unknown(f, schema)
                 continue
-            value = f.value
-            if isinstance(value, ListValue):
-                if not field.repeated:
-                    self._problem("invalid-value", f, f"{field.name} is not repeated: a list is not allowed here")
+            value_type = type(value)
+            if value_type is Scalar and not field.is_message and colon is not None and len(value) == 1:
+                # The common cases, inlined: one token for a scalar field ...
+                try:
+                    new = [_new(Entry, (field, f, value, field.convert(value[0].text)))]
+                except ValueError as exc:
+                    self._invalid(f, field, value, str(exc))
                     continue
-                items = value.items
+            elif value_type is Message and field.is_message:
+                # ... and one block for a message field.
+                new = [_new(Entry, (field, f, value, self.bind(value, field.message)))]
             else:
-                items = (value,)
-            if field.is_message:
-                new = self._bind_messages(f, field, items)
-            else:
-                new = self._bind_scalars(f, field, items)
-            if not new:
-                continue
+                if type(value) is ListValue:
+                    if not field.repeated:
+                        self._problem("invalid-value", f,
+                                      f"{field.name} is not repeated: a list is not allowed here")
+                        continue
+                    items = value.items
+                else:
+                    items = (value,)
+                if field.is_message:
+                    new = self._bind_messages(f, field, items)
+                else:
+                    new = self._bind_scalars(f, field, items)
+                if not new:
+                    continue
             previous = entries.get(field.name)
             if previous is None:
                 entries[field.name] = new
@@ -135,5 +148,6 @@ class Binder:
 def bind(doc: Document, schema: MessageSchema, hint=None) -> tuple[Bound, list[Problem]]:
     """Bind `doc` as a `schema` message; return the bound tree and the problems found."""
     binder = Binder(hint)
-    bound = binder.bind(doc, schema)
+    with gc_paused():
+        bound = binder.bind(doc, schema)
     return bound, binder.problems

@@ -7,6 +7,7 @@ places through the nodes it keeps.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import Any
 
 from caffelint.schema.descriptors import FieldSchema, MessageSchema
@@ -15,16 +16,21 @@ from caffelint.syntax.cst import Document, Field, Message, Scalar
 _MISSING = object()
 
 
-class Entry:
+class Entry(tuple):
     """One value of a field as written: the Field node, the value node and the value."""
 
-    __slots__ = ("field", "node", "item", "value")
+    __slots__ = ()
+    field: FieldSchema = property(itemgetter(0))  # type: ignore[assignment]
+    node: Field = property(itemgetter(1))  # type: ignore[assignment]
+    item: Scalar | Message = property(itemgetter(2))  # type: ignore[assignment]
+    value: Any = property(itemgetter(3))  # type: ignore[assignment]
 
-    def __init__(self, field: FieldSchema, node: Field, item: Scalar | Message, value: Any) -> None:
-        self.field = field
-        self.node = node
-        self.item = item
-        self.value = value
+    def __new__(cls, field: FieldSchema, node: Field, item: Scalar | Message, value: Any) -> Entry:
+        return tuple.__new__(cls, (field, node, item, value))
+
+    __eq__ = object.__eq__  # type: ignore[assignment]
+    __ne__ = object.__ne__  # type: ignore[assignment]
+    __hash__ = object.__hash__  # type: ignore[assignment]
 
 
 class Bound:

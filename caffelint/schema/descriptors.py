@@ -39,8 +39,8 @@ class EnumSchema:
 
 
 class FieldSchema:
-    __slots__ = ("name", "number", "type", "repeated", "default", "has_default",
-                 "_descriptor", "_schema", "_enum")
+    __slots__ = ("name", "number", "type", "repeated", "default", "has_default", "is_message",
+                 "_descriptor", "_schema", "_enum", "_convert", "_message")
 
     def __init__(self, descriptor: Any, schema: Schema) -> None:
         self.name: str = descriptor.name
@@ -52,21 +52,31 @@ class FieldSchema:
         if self.type == TYPE_ENUM and not self.repeated:
             # Keep enum defaults as names: rules compare with names, like the files do.
             self.default = descriptor.enum_type.values_by_number[self.default].name
+        self.is_message: bool = self.type == TYPE_MESSAGE or self.type == TYPE_GROUP
         self._descriptor = descriptor
         self._schema = schema
         self._enum: EnumSchema | None = None
+        self._convert = None
+        self._message: MessageSchema | None = None
 
     @property
     def type_name(self) -> str:
         return TYPE_NAMES.get(self.type, str(self.type))
 
     @property
-    def is_message(self) -> bool:
-        return self.type == TYPE_MESSAGE or self.type == TYPE_GROUP
+    def convert(self):
+        """text -> value for one scalar token, raising ValueError as text format would refuse it."""
+        if self._convert is None:
+            from caffelint.schema.values import scalar_converter
+
+            self._convert = scalar_converter(self)
+        return self._convert
 
     @property
     def message(self) -> MessageSchema:
-        return self._schema.message(self._descriptor.message_type.full_name)
+        if self._message is None:
+            self._message = self._schema.message(self._descriptor.message_type.full_name)
+        return self._message
 
     @property
     def enum(self) -> EnumSchema:

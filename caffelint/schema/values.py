@@ -106,10 +106,42 @@ def parse_string(texts: list[str]) -> str:
         raise ValueError("string is not valid UTF-8") from None
 
 
+def scalar_converter(field: d.FieldSchema):
+    """A function converting one token's text for `field` (the binder's hot path)."""
+    field_type = field.type
+    if field_type == d.TYPE_STRING:
+        def string(text: str) -> str:
+            if len(text) >= 2 and text[0] == text[-1] and (text[0] == '"' or text[0] == "'") \
+                    and "\\" not in text and text.isascii():
+                return text[1:-1]  # a plain literal without escapes is its own value
+            return parse_string([text])
+        return string
+    if field_type == d.TYPE_FLOAT or field_type == d.TYPE_DOUBLE:
+        def number(text: str) -> float:
+            try:
+                return float(text) if not _OCTAL_FLOAT.match(text) else parse_float(text)
+            except ValueError:
+                return parse_float(text)
+        return number
+    if field_type in _INT_RANGES:
+        def integer(text: str) -> int:
+            if text.isdigit() and text.isascii() and (text[0] != "0" or len(text) == 1) and len(text) < 10:
+                return int(text)  # plain decimal, in range for every integer type
+            return parse_int(text, field_type)
+        return integer
+    return lambda text: convert([text], field)
+
+
 def convert(texts: list[str], field: d.FieldSchema) -> object:
     """Convert one scalar (its token texts) for `field`; ValueError if text format would refuse it."""
     field_type = field.type
     if field_type == d.TYPE_STRING:
+        if len(texts) == 1:
+            text = texts[0]
+            # Fast path: a plain ASCII literal without escapes is its own value.
+            if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"" and "\\" not in text \
+                    and text.isascii():
+                return text[1:-1]
         return parse_string(texts)
     if field_type == d.TYPE_BYTES:
         return parse_bytes(texts)
@@ -123,5 +155,7 @@ def convert(texts: list[str], field: d.FieldSchema) -> object:
     if field_type == d.TYPE_BOOL:
         return parse_bool(text)
     if field_type in _INT_RANGES:
+        if text.isdigit() and text.isascii() and (text[0] != "0" or len(text) == 1) and len(text) < 10:
+            return int(text)  # fast path: plain decimal, in range for every integer type
         return parse_int(text, field_type)
     raise ValueError(f"unsupported field type {field.type_name}")

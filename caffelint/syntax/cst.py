@@ -1,6 +1,6 @@
 """Concrete syntax tree nodes.  They hold tokens, so no syntax choice is lost.
 
-Nodes are immutable views over the token list of a Document.  Offsets are into
+Nodes are immutable tuples over the token list of a Document, compared by identity.  Offsets are into
 the decoded text; line and column come from the SourceFile's line index.
 Fixes never edit nodes: they edit text, which is then parsed again.
 """
@@ -9,100 +9,135 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 
 from caffelint.syntax.lexer import EOF, STRING, Token
 
+_new = tuple.__new__  # nodes are tuples built without a Python-level __init__: parsing is hot
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Scalar:
-    """A scalar value: one token, or several adjacent string literals."""
 
-    tokens: tuple[Token, ...]
+class Scalar(tuple):
+    """A scalar value: a tuple of one token, or of several adjacent string literals."""
+
+    __slots__ = ()
+
+    @property
+    def tokens(self) -> tuple[Token, ...]:
+        return tuple(self)
 
     @property
     def start(self) -> int:
-        return self.tokens[0].start
+        return self[0].start
 
     @property
     def end(self) -> int:
-        return self.tokens[-1].end
+        return self[-1].end
 
     @property
     def text(self) -> str:
         """The first token's text (the value as written, quotes included)."""
-        return self.tokens[0].text
+        return self[0].text
 
     @property
     def is_string(self) -> bool:
-        return self.tokens[0].kind == STRING
+        return self[0].kind == STRING
+
+    def __repr__(self) -> str:
+        return f"Scalar({' '.join(t.text for t in self)})"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Message:
+class Message(tuple):
     """`{ fields }` or `< fields >`; `close` is None when the file ends first."""
 
-    open: Token
-    fields: tuple[Field, ...]
-    close: Token | None
+    __slots__ = ()
+    open: Token = property(itemgetter(0))  # type: ignore[assignment]
+    fields: tuple[Field, ...] = property(itemgetter(1))  # type: ignore[assignment]
+    close: Token | None = property(itemgetter(2))  # type: ignore[assignment]
+
+    def __new__(cls, open: Token, fields: tuple[Field, ...], close: Token | None) -> Message:
+        return _new(cls, (open, fields, close))
 
     @property
     def start(self) -> int:
-        return self.open.start
+        return self[0].start
 
     @property
     def end(self) -> int:
-        if self.close is not None:
-            return self.close.end
-        return self.fields[-1].end if self.fields else self.open.end
+        if self[2] is not None:
+            return self[2].end
+        return self[1][-1].end if self[1] else self[0].end
+
+    def __repr__(self) -> str:
+        return f"Message({len(self.fields)} fields at {self.start})"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class ListValue:
+class ListValue(tuple):
     """`[a, b, ...]`: items are Scalars or Messages."""
 
-    open: Token
-    items: tuple[Scalar | Message, ...]
-    close: Token | None
+    __slots__ = ()
+    open: Token = property(itemgetter(0))  # type: ignore[assignment]
+    items: tuple[Scalar | Message, ...] = property(itemgetter(1))  # type: ignore[assignment]
+    close: Token | None = property(itemgetter(2))  # type: ignore[assignment]
+
+    def __new__(cls, open: Token, items: tuple, close: Token | None) -> ListValue:
+        return _new(cls, (open, items, close))
 
     @property
     def start(self) -> int:
-        return self.open.start
+        return self[0].start
 
     @property
     def end(self) -> int:
-        if self.close is not None:
-            return self.close.end
-        return self.items[-1].end if self.items else self.open.end
+        if self[2] is not None:
+            return self[2].end
+        return self[1][-1].end if self[1] else self[0].end
 
 
 Value = Scalar | Message | ListValue
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Field:
+class Field(tuple):
     """`name [:] value [,;]`."""
 
-    name: Token
-    colon: Token | None
-    value: Value
-    separator: Token | None
+    __slots__ = ()
+    name: Token = property(itemgetter(0))  # type: ignore[assignment]
+    colon: Token | None = property(itemgetter(1))  # type: ignore[assignment]
+    value: Value = property(itemgetter(2))  # type: ignore[assignment]
+    separator: Token | None = property(itemgetter(3))  # type: ignore[assignment]
+
+    def __new__(cls, name: Token, colon: Token | None, value: Value, separator: Token | None) -> Field:
+        return _new(cls, (name, colon, value, separator))
 
     @property
     def key(self) -> str:
-        return self.name.text
+        return self[0].text
 
     @property
     def start(self) -> int:
-        return self.name.start
+        return self[0].start
 
     @property
     def end(self) -> int:
         """End of the value (a trailing separator is not part of the field's span)."""
-        return self.value.end
+        return self[2].end
 
     @property
     def full_end(self) -> int:
-        return self.separator.end if self.separator is not None else self.value.end
+        return self[3].end if self[3] is not None else self[2].end
+
+    def __repr__(self) -> str:
+        return f"Field({self.key} at {self.start})"
+
+    # Nodes are compared by identity: two equal-looking fields are still two places.
+    __eq__ = object.__eq__  # type: ignore[assignment]
+    __ne__ = object.__ne__  # type: ignore[assignment]
+    __hash__ = object.__hash__  # type: ignore[assignment]
+
+
+for _node in (Scalar, Message, ListValue):
+    _node.__eq__ = object.__eq__  # type: ignore[method-assign]
+    _node.__ne__ = object.__ne__  # type: ignore[method-assign]
+    _node.__hash__ = object.__hash__  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True, slots=True)

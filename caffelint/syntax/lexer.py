@@ -19,18 +19,17 @@ STRING = "string"
 PUNCT = "punct"
 EOF = "eof"
 
+# The token classes, shared with the parser's combined pattern.
+TRIVIA = r"(?:\s+|\#[^\n]*)*"
+NAME_RE = r"[a-zA-Z_][0-9a-zA-Z_+-]*"
+NUMBER_RE = r"(?:[0-9+-]|\.[0-9])[0-9a-zA-Z_.+-]*"
+STRING_RE = (r"(?:\"[^\"\n\\]*(?:(?:\\.)+[^\"\n\\]*)*(?:\"|\\?$)"
+             r"|'[^'\n\\]*(?:(?:\\.)+[^'\n\\]*)*(?:'|\\?$))")
+
 _TOKEN_RE = re.compile(
-    r"""
-    (?P<prefix>(?:\s+|\#[^\n]*)*)
-    (?:
-        (?P<name>[a-zA-Z_][0-9a-zA-Z_+-]*)
-      | (?P<number>(?:[0-9+-]|\.[0-9])[0-9a-zA-Z_.+-]*)
-      | (?P<string>"[^"\n\\]*(?:(?:\\.)+[^"\n\\]*)*(?:"|\\?$)
-                  |'[^'\n\\]*(?:(?:\\.)+[^'\n\\]*)*(?:'|\\?$))
-      | (?P<punct>.)
-    )?
-    """,
-    re.VERBOSE | re.MULTILINE,
+    rf"(?P<prefix>{TRIVIA})(?:(?P<name>{NAME_RE})|(?P<number>{NUMBER_RE})|(?P<string>{STRING_RE})"
+    r"|(?P<punct>.))?",
+    re.MULTILINE,
 )
 
 
@@ -47,24 +46,24 @@ class Token(NamedTuple):
         return self.start + len(self.text)
 
 
+_KINDS = (None, None, NAME, NUMBER, STRING, PUNCT)  # by regex group index
+_new = tuple.__new__  # builds Tokens without a Python-level __new__: lexing is the hot path
+
+
 def tokenize(text: str) -> list[Token]:
     """Split `text` into tokens; the last token is EOF and carries the file's tail."""
     tokens: list[Token] = []
     append = tokens.append
     # A leading byte order mark is kept as trivia; the loader reports it.
-    pos = 1 if text.startswith("\ufeff") else 0
-    end = len(text)
-    match = _TOKEN_RE.match
-    while True:
-        m = match(text, pos)
-        kind = m.lastgroup
-        if kind == "prefix" or kind is None:
-            # Only trivia left (or nothing): the end of the file.
-            append(Token(EOF, "", text[0 if not tokens else m.start():m.end()], m.end()))
-            return tokens
-        start = m.start(kind)
-        pos = m.end()
-        append(Token(kind, text[start:pos], text[m.start() if tokens else 0:start], start))
-        if pos >= end:
-            append(Token(EOF, "", "", pos))
-            return tokens
+    bom = 1 if text.startswith("\ufeff") else 0
+    prefix_start = 0
+    for m in _TOKEN_RE.finditer(text, bom):
+        index = m.lastindex
+        if index is None or index == 1:
+            break  # only trivia (or nothing) left: the end of the file
+        start = m.end(1)
+        end = m.end()
+        append(_new(Token, (_KINDS[index], text[start:end], text[prefix_start:start], start)))
+        prefix_start = end
+    append(_new(Token, (EOF, "", text[prefix_start:], len(text))))
+    return tokens

@@ -1,33 +1,72 @@
-"""Parser: tokens -> Document.  Schema-free, iterative (deep nesting is no problem).
+"""Parser: text -> Document, in one pass.  Schema-free and iterative (deep nesting is fine).
 
 It accepts what text format allows in any message: `name: value`, `name { }`,
 `name: { }`, `name < >`, `name: [a, b]`, adjacent string literals, and an
 optional `,` or `;` after each field.  Whether a colon may be left out, or a
 list used, depends on the field's type, so the binder judges that.  At the
 first syntax error parsing stops: the fields parsed so far are kept (partly
-closed messages included) and the rest of the file stays in the token list,
-so printing the Document still gives the input back.
+closed messages included) and the rest of the file is still tokenized, so
+printing the Document gives the input back.
+
+Speed: the lexer's token classes are combined with one extra alternative that
+matches the most common shape, `name: scalar` on one line, in a single regex
+match.  It yields exactly the tokens the general path would; it only saves
+Python-level steps.  Separators and adjacent strings are attached to the
+field just built, so the tree is the same whichever path produced it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
+from collections.abc import Iterator
 
 from caffelint.syntax.cst import Document, Field, ListValue, Message, Scalar, SyntaxProblem
-from caffelint.syntax.lexer import EOF, NAME, NUMBER, PUNCT, STRING, Token, tokenize
+from caffelint.syntax.lexer import (
+    EOF,
+    NAME,
+    NAME_RE,
+    NUMBER,
+    NUMBER_RE,
+    PUNCT,
+    STRING,
+    STRING_RE,
+    TRIVIA,
+    Token,
+)
 
+_PATTERN = re.compile(
+    rf"(?P<prefix>{TRIVIA})(?:"
+    # 2-5: `name: value` on one line; a string value not followed by another string literal
+    rf"(?P<fname>{NAME_RE})(?P<ws1>[ \t]*):(?P<ws2>[ \t]*)"
+    rf"(?P<fvalue>{NAME_RE}|{NUMBER_RE}|{STRING_RE}(?!(?:\s|\#[^\n]*)*[\"']))"
+    # 6-10: `name {`, `name: {`, `name <` on one line
+    rf"|(?P<mname>{NAME_RE})(?P<mws1>[ \t]*)(?P<mcolon>:)?(?P<mws2>[ \t]*)(?P<mopen>[{{<])"
+    # 11-14: single tokens
+    rf"|(?P<name>{NAME_RE})|(?P<number>{NUMBER_RE})|(?P<string>{STRING_RE})|(?P<punct>.))?",
+    re.MULTILINE,
+)
+_FAST, _OPEN, _NAME, _NUMBER, _STRING, _PUNCT = 5, 10, 11, 12, 13, 14
+_KINDS = {_NAME: NAME, _NUMBER: NUMBER, _STRING: STRING, _PUNCT: PUNCT}
 _FIELD_NAME = re.compile(r"\w")  # text_format takes any \w+ run as a field name
-_OPEN = {"{": "}", "<": ">"}
+_CLOSE = {"{": "}", "<": ">"}
+_new = tuple.__new__
+_VALUE_KIND = {'"': STRING, "'": STRING, "_": NAME} | {
+    c: NAME for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+
+# What the parser expects next.
+_FIELD, _AFTER_NAME, _AFTER_COLON, _LIST_ITEM, _LIST_NEXT = range(5)
 
 
 class _Frame:
-    """An open message (or the document) or an open list, while parsing."""
+    """An open message (or the document) or an open list."""
 
-    __slots__ = ("kind", "open", "close_text", "items", "name", "colon")
+    __slots__ = ("is_list", "open", "close_text", "items", "name", "colon")
 
-    def __init__(self, kind: str, open_tok: Token | None, close_text: str, name: Token | None,
+    def __init__(self, is_list: bool, open_tok: Token | None, close_text: str, name: Token | None,
                  colon: Token | None) -> None:
-        self.kind = kind  # "message" or "list"
+        self.is_list = is_list
         self.open = open_tok
         self.close_text = close_text
         self.items: list = []
@@ -35,144 +74,249 @@ class _Frame:
         self.colon = colon
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building large acyclic trees.
+
+    Parsing allocates hundreds of thousands of tuples and none of them form
+    cycles; letting the collector scan them over and over costs more than the
+    parse itself on big nets.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            # Move what survived into the permanent generation: a tree lives for the whole
+            # run, so the collector would only rescan it (cycles, if any, are not ours).
+            gc.freeze()
+            gc.enable()
+
+
 def parse(text: str) -> Document:
     """Parse text-format `text` into a lossless Document."""
-    tokens = tokenize(text)
-    fields, error = _parse_tokens(tokens)
-    return Document(text, tuple(tokens), fields, error)
+    with gc_paused():
+        return _Parser(text).run()
 
 
 def _describe(tok: Token) -> str:
     return "end of file" if tok.kind == EOF else repr(tok.text)
 
 
-def _parse_tokens(tokens: list[Token]) -> tuple[tuple[Field, ...], SyntaxProblem | None]:
-    root = _Frame("message", None, "", None, None)
-    stack = [root]
-    frame = root
-    i = 0
-    error: SyntaxProblem | None = None
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[Token] = []
+        self.root = _Frame(False, None, "", None, None)
+        self.stack = [self.root]
+        self.error: SyntaxProblem | None = None
 
-    def fail(tok: Token, message: str) -> SyntaxProblem:
-        return SyntaxProblem(tok.start, max(tok.end, tok.start), message)
-
-    while True:
-        tok = tokens[i]
-        kind = tok.kind
-        if frame.kind == "message":
-            if kind == NAME or (kind == NUMBER and _FIELD_NAME.match(tok.text)):
-                name = tok
-                i += 1
-                colon = None
-                nxt = tokens[i]
-                if nxt.kind == PUNCT and nxt.text == ":":
-                    colon = nxt
-                    i += 1
-                    nxt = tokens[i]
-                nkind = nxt.kind
-                if nkind == PUNCT and nxt.text in _OPEN:
-                    frame = _Frame("message", nxt, _OPEN[nxt.text], name, colon)
-                    stack.append(frame)
-                    i += 1
+    def run(self) -> Document:
+        text = self.text
+        tokens = self.tokens
+        append = tokens.append
+        frame = self.root
+        stack = self.stack
+        state = _FIELD
+        name = colon = None
+        prefix_start = 0
+        bom = 1 if text.startswith("\ufeff") else 0  # kept as trivia; the loader reports it
+        for m in _PATTERN.finditer(text, bom):
+            index = m.lastindex
+            if index is None or index == 1:
+                break  # only trivia (or nothing) left
+            if index == _FAST:
+                prefix, name_text, ws1, ws2, value_text = m.group(1, 2, 3, 4, 5)
+                if bom and not tokens:
+                    prefix = "\ufeff" + prefix
+                name_start = prefix_start + len(prefix)
+                name_end = name_start + len(name_text)
+                colon_start = name_end + len(ws1)
+                value_start = colon_start + 1 + len(ws2)
+                value_kind = _VALUE_KIND.get(value_text[0], NUMBER)
+                name_tok = _new(Token, (NAME, name_text, prefix, name_start))
+                colon_tok = _new(Token, (PUNCT, ":", ws1, colon_start))
+                value_tok = _new(Token, (value_kind, value_text, ws2, value_start))
+                append(name_tok)
+                append(colon_tok)
+                append(value_tok)
+                prefix_start = value_start + len(value_text)
+                if self.error is not None:
                     continue
-                if nkind == PUNCT and nxt.text == "[":
-                    frame = _Frame("list", nxt, "]", name, colon)
-                    stack.append(frame)
-                    i += 1
+                if state == _FIELD:
+                    frame.items.append(_new(Field, (name_tok, colon_tok,
+                                                    _new(Scalar, (value_tok,)), None)))
                     continue
-                if nkind in (NAME, NUMBER, STRING):
-                    i, value = _scalar(tokens, i)
-                    i, sep = _separator(tokens, i)
-                    frame.items.append(Field(name, colon, value, sep))
-                    continue
-                error = fail(nxt, f"expected a value after {name.text!r}, found {_describe(nxt)}")
-                break
-            if kind == PUNCT and tok.text == frame.close_text:
-                i += 1
-                message = Message(frame.open, tuple(frame.items), tok)
-                stack.pop()
-                frame, i = _attach(stack, frame, message, tokens, i)
+                # Not where a field may stand: replay the three tokens through the general path.
+                for tok in (name_tok, colon_tok, value_tok):
+                    frame, state, name, colon = self.step(tok, frame, state, name, colon)
+                    if self.error is not None:
+                        break
                 continue
-            if kind == EOF:
-                if frame is root:
-                    break
-                error = fail(tok, f"expected {frame.close_text!r} to close {frame.name.text!r}, "
-                                  "found end of file")
-                break
-            if frame is root:
-                error = fail(tok, f"expected a field name, found {_describe(tok)}")
+            if index == _OPEN:
+                name_start = m.end(1)
+                name_end = m.end(6)
+                open_start = m.end(9)
+                end = m.end()
+                name_tok = _new(Token, (NAME, text[name_start:name_end], text[prefix_start:name_start],
+                                        name_start))
+                append(name_tok)
+                colon_start = m.start(8)
+                if colon_start >= 0:
+                    colon_tok = _new(Token, (PUNCT, ":", text[name_end:colon_start], colon_start))
+                    append(colon_tok)
+                    after_colon = colon_start + 1
+                else:
+                    colon_tok = None
+                    after_colon = name_end
+                open_text = text[open_start]
+                open_tok = _new(Token, (PUNCT, open_text, text[after_colon:open_start], open_start))
+                append(open_tok)
+                prefix_start = end
+                if self.error is not None:
+                    continue
+                if state == _FIELD:
+                    frame = _Frame(False, open_tok, _CLOSE[open_text], name_tok, colon_tok)
+                    stack.append(frame)
+                    continue
+                for tok in (name_tok, colon_tok, open_tok):
+                    if tok is not None:
+                        frame, state, name, colon = self.step(tok, frame, state, name, colon)
+                        if self.error is not None:
+                            break
+                continue
+            start = m.end(1)
+            end = m.end()
+            tok = _new(Token, (_KINDS[index], text[start:end], text[prefix_start:start], start))
+            append(tok)
+            prefix_start = end
+            if self.error is not None:
+                continue
+            if state == _FIELD and index == _PUNCT and tok[1] == frame.close_text:
+                # Inlined close_message: closing braces are a quarter of all tokens.
+                stack.pop()
+                message = _new(Message, (frame.open, tuple(frame.items), tok))
+                parent = stack[-1]
+                if parent.is_list:
+                    parent.items.append(message)
+                    state = _LIST_NEXT
+                else:
+                    parent.items.append(_new(Field, (frame.name, frame.colon, message, None)))
+                frame = parent
+                continue
+            frame, state, name, colon = self.step(tok, frame, state, name, colon)
+        eof = _new(Token, (EOF, "", text[prefix_start:], len(text)))
+        append(eof)
+        if self.error is None:
+            self.finish(eof, frame, state, name)
+        if self.error is not None:
+            self.close_partial()
+        return Document(text, tuple(tokens), tuple(self.root.items), self.error)
+
+    # -- the general path, one token at a time ------------------------------------
+
+    def step(self, tok: Token, frame: _Frame, state: int, name, colon):
+        kind = tok.kind
+        text = tok.text
+        if state == _FIELD:
+            if kind == NAME or (kind == NUMBER and _FIELD_NAME.match(text)):
+                return frame, _AFTER_NAME, tok, None
+            items = frame.items
+            if kind == PUNCT and text == frame.close_text:
+                return self.close_message(tok, frame)
+            if kind == PUNCT and (text == "," or text == ";") and items and items[-1][3] is None:
+                last = items[-1]
+                items[-1] = _new(Field, (last[0], last[1], last[2], tok))
+                return frame, state, None, None
+            if kind == STRING and items and self.extends_string(items[-1][2]) and items[-1][3] is None:
+                last = items[-1]
+                items[-1] = _new(Field, (last[0], last[1], _new(Scalar, (*last[2], tok)), None))
+                return frame, state, None, None
+            if frame is self.root:
+                self.fail(tok, f"expected a field name, found {_describe(tok)}")
             else:
-                error = fail(tok, f"expected a field name or {frame.close_text!r}, found {_describe(tok)}")
-            break
-        # Inside a list: items separated by commas, closed by "]".
-        if kind == PUNCT and tok.text == "]":
-            i += 1
-            stack.pop()
-            frame, i = _attach(stack, frame, ListValue(frame.open, tuple(frame.items), tok), tokens, i)
-            continue
-        if frame.items:
-            if not (kind == PUNCT and tok.text == ","):
-                error = fail(tok, f"expected ',' or ']' in the list of {frame.name.text!r}, "
-                                  f"found {_describe(tok)}")
-                break
-            i += 1
-            tok = tokens[i]
-            kind = tok.kind
-        if kind == PUNCT and tok.text in _OPEN:
-            frame = _Frame("message", tok, _OPEN[tok.text], frame.name, None)
-            stack.append(frame)
-            i += 1
-            continue
+                self.fail(tok, f"expected a field name or {frame.close_text!r}, found {_describe(tok)}")
+            return frame, state, None, None
+        if state == _AFTER_NAME and kind == PUNCT and text == ":":
+            return frame, _AFTER_COLON, name, tok
+        if state in (_AFTER_NAME, _AFTER_COLON):
+            if kind == PUNCT and text in _CLOSE:
+                return self.open_frame(_Frame(False, tok, _CLOSE[text], name, colon))
+            if kind == PUNCT and text == "[":
+                return self.open_frame(_Frame(True, tok, "]", name, colon), _LIST_ITEM)
+            if kind in (NAME, NUMBER, STRING):
+                frame.items.append(_new(Field, (name, colon, _new(Scalar, (tok,)), None)))
+                return frame, _FIELD, None, None
+            self.fail(tok, f"expected a value after {name.text!r}, found {_describe(tok)}")
+            return frame, state, None, None
+        items = frame.items
+        if kind == PUNCT and text == "]" and (state == _LIST_NEXT or not items):
+            self.stack.pop()
+            parent = self.stack[-1]
+            parent.items.append(_new(Field, (frame.name, frame.colon,
+                                             _new(ListValue, (frame.open, tuple(items), tok)), None)))
+            return parent, _FIELD, None, None
+        if state == _LIST_NEXT:
+            if kind == PUNCT and text == ",":
+                return frame, _LIST_ITEM, None, None
+            if kind == STRING and self.extends_string(items[-1]):
+                items[-1] = _new(Scalar, (*items[-1], tok))
+                return frame, state, None, None
+            self.fail(tok, f"expected ',' or ']' in the list of {frame.name.text!r}, found {_describe(tok)}")
+            return frame, state, None, None
+        # _LIST_ITEM
+        if kind == PUNCT and text in _CLOSE:
+            return self.open_frame(_Frame(False, tok, _CLOSE[text], frame.name, None))
         if kind in (NAME, NUMBER, STRING):
-            i, value = _scalar(tokens, i)
-            frame.items.append(value)
-            continue
-        error = fail(tok, f"expected a value in the list of {frame.name.text!r}, found {_describe(tok)}")
-        break
+            items.append(_new(Scalar, (tok,)))
+            return frame, _LIST_NEXT, None, None
+        self.fail(tok, f"expected a value in the list of {frame.name.text!r}, found {_describe(tok)}")
+        return frame, state, None, None
 
-    if error is not None:
-        _close_partial(stack)
-    return tuple(root.items), error
+    @staticmethod
+    def extends_string(value) -> bool:
+        """Adjacent string literals concatenate: is `value` a string scalar to extend?"""
+        return type(value) is Scalar and value[-1].kind == STRING
 
+    def open_frame(self, frame: _Frame, state: int = _FIELD):
+        self.stack.append(frame)
+        return frame, state, None, None
 
-def _scalar(tokens: list[Token], i: int) -> tuple[int, Scalar]:
-    first = tokens[i]
-    if first.kind != STRING:
-        return i + 1, Scalar((first,))
-    j = i + 1
-    while tokens[j].kind == STRING:
-        j += 1
-    return j, Scalar(tuple(tokens[i:j]))
+    def close_message(self, tok: Token, frame: _Frame):
+        self.stack.pop()
+        message = _new(Message, (frame.open, tuple(frame.items), tok))
+        parent = self.stack[-1]
+        if parent.is_list:
+            parent.items.append(message)
+            return parent, _LIST_NEXT, None, None
+        parent.items.append(_new(Field, (frame.name, frame.colon, message, None)))
+        return parent, _FIELD, None, None
 
-
-def _separator(tokens: list[Token], i: int) -> tuple[int, Token | None]:
-    tok = tokens[i]
-    if tok.kind == PUNCT and (tok.text == "," or tok.text == ";"):
-        return i + 1, tok
-    return i, None
-
-
-def _attach(stack: list[_Frame], done: _Frame, value, tokens: list[Token], i: int) -> tuple[_Frame, int]:
-    """Hand a finished message or list to the frame below it; return that frame."""
-    parent = stack[-1]
-    if parent.kind == "list" and done.kind == "message":
-        parent.items.append(value)
-        return parent, i
-    i, sep = _separator(tokens, i)
-    parent.items.append(Field(done.name, done.colon, value, sep))
-    return parent, i
-
-
-def _close_partial(stack: list[_Frame]) -> None:
-    """After an error, keep what was parsed: fold open frames into their parents."""
-    while len(stack) > 1:
-        frame = stack.pop()
-        parent = stack[-1]
-        if frame.kind == "message":
-            value = Message(frame.open, tuple(frame.items), None)
+    def finish(self, eof: Token, frame: _Frame, state: int, name) -> None:
+        if frame is self.root and state == _FIELD:
+            return
+        if state in (_AFTER_NAME, _AFTER_COLON):
+            self.fail(eof, f"expected a value after {name.text!r}, found end of file")
+        elif frame.is_list:
+            self.fail(eof, f"expected ']' to close the list of {frame.name.text!r}, found end of file")
         else:
-            value = ListValue(frame.open, tuple(frame.items), None)
-        if parent.kind == "list" and frame.kind == "message":
-            parent.items.append(value)
-        else:
-            parent.items.append(Field(frame.name, frame.colon, value, None))
+            self.fail(eof, f"expected {frame.close_text!r} to close {frame.name.text!r}, found end of file")
+
+    def fail(self, tok: Token, message: str) -> None:
+        self.error = SyntaxProblem(tok.start, max(tok.end, tok.start), message)
+
+    def close_partial(self) -> None:
+        """After an error, keep what was parsed: fold open frames into their parents."""
+        stack = self.stack
+        while len(stack) > 1:
+            frame = stack.pop()
+            parent = stack[-1]
+            if frame.is_list:
+                value = ListValue(frame.open, tuple(frame.items), None)
+            else:
+                value = Message(frame.open, tuple(frame.items), None)
+            if parent.is_list and not frame.is_list:
+                parent.items.append(value)
+            else:
+                parent.items.append(_new(Field, (frame.name, frame.colon, value, None)))

@@ -120,3 +120,26 @@ def test_deep_nesting_does_not_recurse():
     doc = parse(text)
     assert doc.error is None
     assert str(doc) == text
+
+
+def _shape(fields):
+    out = []
+    for f in fields:
+        value = f.value
+        if isinstance(value, Message):
+            out.append((f.key, _shape(value.fields)))
+        elif isinstance(value, ListValue):
+            out.append((f.key, [i.text if isinstance(i, Scalar) else _shape(i.fields) for i in value.items]))
+        else:
+            out.append((f.key, [t.text for t in value.tokens], f.separator.text if f.separator else None))
+    return out
+
+
+@pytest.mark.parametrize(("one_line", "spread"), [
+    ('a: 1, b: "x" c { d: e; }', 'a\n:\n1\n,\nb\n:\n"x"\nc\n{\nd\n:\ne\n;\n}'),
+    ('s: "x" "y" t: 2', 's:\n"x"\n"y"\nt:\n2'),
+    ('m: [1, 2] n: ["a" "b", "c"]', 'm\n:\n[\n1\n,\n2\n]\nn:[\n"a"\n"b"\n,"c"]'),
+])
+def test_one_line_fields_and_spread_fields_give_the_same_tree(one_line, spread):
+    # `name: value` on one line takes the parser's fast path; spread over lines it takes the general one
+    assert _shape(parse(one_line).fields) == _shape(parse(spread).fields)
