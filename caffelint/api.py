@@ -55,7 +55,7 @@ def check_paths(paths: list[str], options: Options, debug: bool = False,
 
 def check_file(parsed: ParsedFile, project: Project, cli_options: Options, catalogue, debug: bool) -> list[Finding]:
     options = effective(cli_options, parsed.path)
-    enabled = enabled_rules(catalogue, options, parsed.path)
+    enabled = [s for s in enabled_rules(catalogue, options, parsed.path) if s.group != "log"]
     stamper = Stamper(catalogue, options, {s.code for s in enabled})
     out: list[Finding] = []
     for problem in parsed.problems + project.extra_problems.get(parsed, []):
