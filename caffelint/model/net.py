@@ -98,6 +98,19 @@ class Layer:
         return self.type.endswith("Loss") or any(w != 0 for w in self.loss_weights)
 
     @property
+    def top_loss_weights(self) -> list[float]:
+        """The weight of each top in the objective: loss_weight as written, else Caffe's
+        default of 1 for top 0 of a loss layer and 0 elsewhere (Layer::SetLossWeights,
+        LossLayer::LayerSetUp in BVLC/caffe:include/caffe/layer.hpp, src/caffe/layers/loss_layer.cpp)."""
+        written = self.loss_weights
+        # A loss layer written without a top gets one anyway (Layer::AutoTopBlobs in net.cpp).
+        count = max(len(self.tops), 1 if self.type.endswith("Loss") else 0)
+        if written:
+            return [written[i] if i < len(written) else 0.0 for i in range(count)]
+        default = 1.0 if self.type.endswith("Loss") else 0.0
+        return [default if i == 0 else 0.0 for i in range(count)]
+
+    @property
     def in_place(self) -> bool:
         return any(i < len(self.bottoms) and self.bottoms[i] == t for i, t in enumerate(self.tops))
 
@@ -264,6 +277,15 @@ class PhaseGraph:
             self._readers = table
         return self._readers
 
+    def depths(self, counts=lambda layer: True) -> dict[Layer, int]:
+        """Each layer's depth: the most layers passing `counts` on a path from the data to it
+        (the layer included), following which layer wrote each bottom before it."""
+        depth: dict[Layer, int] = {}
+        for layer in self.layers:
+            before = [depth[w] for b in layer.bottoms if (w := self.producer(b, before=layer)) in depth]
+            depth[layer] = max(before, default=0) + (1 if counts(layer) else 0)
+        return depth
+
     @property
     def losses(self) -> list[Layer]:
         return [layer for layer in self.layers if layer.is_loss]
@@ -341,6 +363,22 @@ class NetView:
     def inputs(self) -> list[str]:
         """Net-level `input:` blobs (legacy) and tops of Input layers are data entry points."""
         return self.bound.all("input")
+
+    @property
+    def is_training_net(self) -> bool:
+        """A net that gets trained: a solver trains it, it has a loss, or its rules single out TRAIN.
+
+        A net fed by Data layers with none of these (feature extraction, e.g. BVLC's
+        examples/feature_extraction/imagenet_val.prototxt) is an inference net.
+        """
+        if self.is_deploy:
+            return False
+        if any(s.train_net is not None and s.train_net.view is self for s in self.solvers):
+            return True
+        if any(layer.type.endswith("Loss") or layer.loss_weights for layer in self.layers):
+            return True
+        return any(rule.get("phase") == TRAIN for layer in self.layers
+                   for rule in layer.include + layer.exclude if rule.has("phase"))
 
     @property
     def is_deploy(self) -> bool:
