@@ -94,15 +94,16 @@ def check(paths, output_format, output_file, statistics, exit_zero, failure_thre
         sys.exit(_run_fix(paths, build_options(kwargs, unsafe_fixes=unsafe_fixes), apply=True,
                           from_log=None, follow_symlinks=False, debug=kwargs["debug"]))
     from caffelint.api import check_paths
-    from caffelint.findings import Severity
+    from caffelint.config import threshold_for
     from caffelint.report import render
 
     options = build_options(kwargs)
     report = check_paths(list(paths), options, debug=kwargs["debug"])
     text = render(output_format, report, statistics=statistics)
     _emit(text, output_file)
-    threshold = Severity.parse(failure_threshold or options.failure_threshold)
-    failed = any(f.severity >= threshold for f in report.findings)
+    # Each file's own config may set failure-threshold; --failure-threshold overrides them all.
+    thresholds = {path: threshold_for(options, path, failure_threshold) for path in {f.path for f in report.findings}}
+    failed = any(f.severity >= thresholds[f.path] for f in report.findings)
     sys.exit(1 if failed and not exit_zero else 0)
 
 

@@ -1,9 +1,14 @@
 """Configuration: .caffelint.yaml files found upward from each file, under CLI options.
 
 A config file may hold: select, ignore, extend-select, severity (rule -> level),
-per-file-ignores (glob -> rules), tier, rules (rule -> options), proto,
-failure-threshold, require-data, sample.  Unknown keys, rules and options are
-errors naming the file and line.  Command-line options override the file.
+per-file-ignores (glob -> rules), tier, rules (rule -> options), proto, root,
+failure-threshold, require-data, unsafe-fixes, sample.  Every key, rule, option
+and value is checked when the file is read; a mistake is one error naming the
+file, line and column.
+
+Command-line options override the file.  Rule selection layers as in ruff: a
+`--select` on the command line replaces the file's selection (select, ignore and
+extend-select), while `--ignore` and `--extend-select` add to it.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ FILE_KEYS = {
     "select", "ignore", "extend-select", "severity", "per-file-ignores", "tier", "rules",
     "proto", "failure-threshold", "require-data", "sample", "root", "unsafe-fixes",
 }
+SELECTION = ("select", "extend_select", "ignore")
+LEVELS = ("error", "warning", "info")
 
 
 @dataclass(frozen=True)
@@ -69,21 +76,13 @@ class Options:
         return {}
 
     def ignored_for(self, path: str) -> tuple[str, ...]:
-        """Rules that per-file-ignores switch off for `path`."""
-        rel = os.path.relpath(os.path.abspath(path), self.base_dir or os.getcwd())
+        """Rules that per-file-ignores switch off for `path` (globs relative to the config's folder)."""
+        rel = os.path.relpath(os.path.abspath(path), self.base_dir or os.getcwd()).replace(os.sep, "/")
         out: list[str] = []
         for pattern, rules in self.per_file_ignores:
             if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern):
                 out.extend(rules)
         return tuple(out)
-
-
-def _as_tuple(value: Any, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(",") if v.strip())
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ConfigError(f"{where}: expected a list of rule codes or names")
 
 
 def find_config(start: str) -> str | None:
@@ -100,66 +99,6 @@ def find_config(start: str) -> str | None:
         folder = parent
 
 
-@functools.cache
-def read_config(path: str) -> dict[str, Any]:
-    """Parse and validate one config file into Options keyword arguments."""
-    import yaml
-
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle) or {}
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1:1: expected a mapping of settings")
-    unknown = set(data) - FILE_KEYS
-    if unknown:
-        raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))} "
-                          f"(known: {', '.join(sorted(FILE_KEYS))})")
-    out: dict[str, Any] = {"base_dir": os.path.dirname(os.path.abspath(path))}
-    for key in ("select", "ignore", "extend-select"):
-        if key in data:
-            out[key.replace("-", "_")] = _as_tuple(data[key], f"{path}: {key}")
-    if "severity" in data:
-        if not isinstance(data["severity"], dict):
-            raise ConfigError(f"{path}: severity: expected a mapping rule -> error|warning|info")
-        for rule, level in data["severity"].items():
-            try:
-                Severity.parse(str(level))
-            except ValueError as exc:
-                raise ConfigError(f"{path}: severity.{rule}: {exc}") from None
-        out["severity"] = tuple((str(k), str(v)) for k, v in data["severity"].items())
-    if "per-file-ignores" in data:
-        pfi = data["per-file-ignores"]
-        if not isinstance(pfi, dict):
-            raise ConfigError(f"{path}: per-file-ignores: expected a mapping glob -> rules")
-        out["per_file_ignores"] = tuple((str(g), _as_tuple(r, f"{path}: per-file-ignores.{g}"))
-                                        for g, r in pfi.items())
-    if "tier" in data:
-        out["tier"] = str(data["tier"])
-    if "rules" in data:
-        if not isinstance(data["rules"], dict):
-            raise ConfigError(f"{path}: rules: expected a mapping rule -> options")
-        out["rule_options"] = tuple((str(k), tuple(sorted((v or {}).items())))
-                                    for k, v in data["rules"].items())
-    for key in ("proto", "root"):
-        if key in data:
-            value = str(data[key])
-            out[key] = value if os.path.isabs(value) else os.path.join(out["base_dir"], value)
-    if "failure-threshold" in data:
-        out["failure_threshold"] = str(data["failure-threshold"])
-    for key in ("require-data", "unsafe-fixes"):
-        if key in data:
-            out[key.replace("-", "_")] = bool(data[key])
-    if "sample" in data:
-        out["sample"] = int(data["sample"])
-    return out
-
-
 def effective(cli: Options, path: str) -> Options:
     """The options in force for `path`: its config file under the command line's options."""
     if cli.isolated:
@@ -168,5 +107,232 @@ def effective(cli: Options, path: str) -> Options:
     if not config_path:
         return cli
     from_file = read_config(os.path.abspath(config_path))
-    merged = {k: v for k, v in from_file.items() if k not in cli.explicit}
+    merged = {k: v for k, v in from_file.items() if k not in cli.explicit and k not in SELECTION}
+    merged.update(_selection(from_file, cli))
     return replace(cli, **merged)
+
+
+def threshold_for(cli: Options, path: str, override: str | None = None) -> Severity:
+    """The lowest severity that fails the run for findings in `path` (--failure-threshold wins)."""
+    return Severity.parse(override or effective(cli, path).failure_threshold)
+
+
+def _selection(from_file: dict[str, Any], cli: Options) -> dict[str, Any]:
+    """Layer the command line's rule selection over the file's."""
+    if cli.select is not None:
+        return {}  # the command line's select, extend-select and ignore stand alone
+    from caffelint import catalogue as catalogue_mod
+
+    catalogue = catalogue_mod.load()
+    added = {spec.code for sel in cli.extend_select for spec in catalogue.select(sel)}
+    # A rule the command line adds back stays on, even when the file ignores its whole group.
+    file_ignored = sorted({spec.code for sel in from_file.get("ignore", ()) for spec in catalogue.select(sel)}
+                          - added)
+    out: dict[str, Any] = {
+        "extend_select": tuple(from_file.get("extend_select", ())) + cli.extend_select,
+        "ignore": tuple(file_ignored) + cli.ignore,
+    }
+    if "select" in from_file and "tier" not in cli.explicit:
+        out["select"] = from_file["select"]
+    return out
+
+
+# -- reading and checking one file ------------------------------------------------------
+
+
+@functools.cache
+def read_config(path: str) -> dict[str, Any]:
+    """Parse and validate one config file into Options keyword arguments."""
+    from caffelint import catalogue as catalogue_mod
+
+    root = _parse_yaml(path)
+    if root is None:
+        return {"base_dir": os.path.dirname(path)}
+    file = _ConfigFile(path, catalogue_mod.load())
+    return file.options(root)
+
+
+def _parse_yaml(path: str):
+    """The document's node tree (for positions), or None for an empty file."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    try:
+        return yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+
+
+class _ConfigFile:
+    """One config file's YAML nodes, turned into checked values; errors point at the node."""
+
+    def __init__(self, path: str, catalogue) -> None:
+        self.path = path
+        self.base_dir = os.path.dirname(path)
+        self.catalogue = catalogue
+
+    def error(self, node, message: str) -> ConfigError:
+        mark = node.start_mark
+        return ConfigError(f"{self.path}:{mark.line + 1}:{mark.column + 1}: {message}")
+
+    def options(self, root) -> dict[str, Any]:
+        out: dict[str, Any] = {"base_dir": self.base_dir}
+        for key, value in self.mapping(root, "", "a mapping of settings"):
+            name = key.value
+            if name not in FILE_KEYS:
+                raise self.error(key, f"unknown setting {name!r}{self.did_you_mean(name, FILE_KEYS)}")
+            out.update(self.setting(name, value))
+        return out
+
+    def setting(self, name: str, node) -> dict[str, Any]:
+        if name in ("select", "ignore", "extend-select"):
+            return {name.replace("-", "_"): self.selectors(node, name)}
+        if name == "severity":
+            levels = []
+            for key, value in self.mapping(node, name, "a mapping rule -> error|warning|info", allow_null=True):
+                self.rule(key, name)
+                levels.append((key.value, self.choice(value, f"severity.{key.value}", LEVELS)))
+            return {"severity": tuple(levels)}
+        if name == "per-file-ignores":
+            return {"per_file_ignores": tuple(
+                (str(key.value), self.selectors(value, f"per-file-ignores.{key.value}"))
+                for key, value in self.mapping(node, name, "a mapping glob -> rules", allow_null=True))}
+        if name == "rules":
+            return {"rule_options": tuple(self.rule_settings(key, value)
+                                          for key, value in self.mapping(node, name, "a mapping rule -> options", allow_null=True))}
+        if name == "tier":
+            from caffelint.catalogue import TIERS
+
+            return {"tier": self.choice(node, name, TIERS)}
+        if name == "failure-threshold":
+            return {"failure_threshold": self.choice(node, name, LEVELS)}
+        if name in ("require-data", "unsafe-fixes"):
+            return {name.replace("-", "_"): self.typed(node, name, "bool")}
+        if name == "sample":
+            value = self.typed(node, name, "int")
+            if value < 1:
+                raise self.error(node, f"sample: expected a number of records of at least 1, got {value}")
+            return {"sample": value}
+        return {name: self.path_setting(node, name)}  # proto, root
+
+    def rule_settings(self, key, node) -> tuple[str, tuple[tuple[str, Any], ...]]:
+        spec = self.rule(key, "rules")
+        values = []
+        for opt_key, opt_value in self.mapping(node, f"rules.{key.value}", "a mapping option -> value",
+                                               allow_null=True):
+            option = spec.options.get(opt_key.value)
+            if option is None:
+                known = ", ".join(spec.options) or "none"
+                raise self.error(opt_key, f"rules.{key.value}: unknown option {opt_key.value!r} for "
+                                 f"{spec.code} {spec.name} (known: {known})"
+                                 f"{self.did_you_mean(opt_key.value, spec.options)}")
+            where = f"rules.{key.value}.{opt_key.value}"
+            values.append((opt_key.value, self.typed(opt_value, where, option.get("type", "any"))))
+        return key.value, tuple(sorted(values))
+
+    # -- value checkers --------------------------------------------------------------
+
+    def mapping(self, node, where: str, expected: str, allow_null: bool = False):
+        """(key node, value node) pairs of a mapping node; keys are unique scalars."""
+        import yaml
+
+        if allow_null and isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+            return []
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(node, f"{where + ': ' if where else ''}expected {expected}")
+        seen: dict[str, Any] = {}
+        for key, _ in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                raise self.error(key, f"{where + ': ' if where else ''}expected {expected}")
+            if key.value in seen:
+                first = seen[key.value].start_mark
+                raise self.error(key, f"{where + ': ' if where else ''}{key.value!r} is set twice "
+                                 f"(first on line {first.line + 1})")
+            seen[key.value] = key
+        return node.value
+
+    def selectors(self, node, where: str) -> tuple[str, ...]:
+        """A list (or comma-separated string) of rule codes, names, prefixes or ALL, each checked."""
+        import yaml
+
+        if isinstance(node, yaml.ScalarNode) and not node.tag.endswith(":null"):
+            items = [(node, v.strip()) for v in str(node.value).split(",") if v.strip()]
+        elif isinstance(node, yaml.SequenceNode) and all(isinstance(i, yaml.ScalarNode) for i in node.value):
+            items = [(i, str(i.value).strip()) for i in node.value]
+        else:
+            raise self.error(node, f"{where}: expected a list of rule codes or names")
+        for item, selector in items:
+            if selector.upper() != "ALL" and not any(s.code.startswith(selector.upper())
+                                                     for s in self.catalogue) \
+                    and self.catalogue.get(selector) is None:
+                names = [s.name for s in self.catalogue] + [s.code for s in self.catalogue]
+                raise self.error(item, f"{where}: unknown rule {selector!r}{self.did_you_mean(selector, names)}")
+        return tuple(selector for _, selector in items)
+
+    def rule(self, node, where: str):
+        spec = self.catalogue.get(str(node.value))
+        if spec is None:
+            names = [s.name for s in self.catalogue] + [s.code for s in self.catalogue]
+            raise self.error(node, f"{where}: unknown rule {node.value!r}{self.did_you_mean(str(node.value), names)}")
+        return spec
+
+    def choice(self, node, where: str, allowed: tuple[str, ...]) -> str:
+        value = self.typed(node, where, "str")
+        if value not in allowed:
+            raise self.error(node, f"{where}: {value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    def typed(self, node, where: str, kind: str) -> Any:
+        """The node's value, checked against an option type: float, int, bool, str, list or any."""
+        value = _construct(node)
+        ok = {
+            "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "bool": isinstance(value, bool),
+            "str": isinstance(value, str),
+            "list": isinstance(value, list),
+        }.get(kind, True)
+        if not ok:
+            article = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string",
+                       "list": "a list"}[kind]
+            raise self.error(node, f"{where}: expected {article}, got {value!r}")
+        if kind == "float":
+            return float(value)
+        if kind == "list":
+            return tuple(value)
+        return value
+
+    def path_setting(self, node, name: str) -> str:
+        value = self.typed(node, name, "str")
+        path = value if os.path.isabs(value) else os.path.join(self.base_dir, value)
+        exists = os.path.isdir(path) if name == "root" else os.path.isfile(path)
+        if not exists:
+            what = "folder" if name == "root" else "file"
+            raise self.error(node, f"{name}: {what} {value!r} not found (relative to {self.base_dir})")
+        return path
+
+    @staticmethod
+    def did_you_mean(word: str, candidates) -> str:
+        from caffelint.schema.suggest import close_matches
+
+        close = close_matches(word, list(candidates), limit=1)
+        return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _construct(node) -> Any:
+    """The Python value of one YAML node (safe types only)."""
+    import yaml
+
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
