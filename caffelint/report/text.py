@@ -1,4 +1,4 @@
-"""Human output: `path:line:col: CODE [severity] name: message`."""
+"""Human output: `path:line:col: CODE [severity] name: message`, then its notes and a summary."""
 
 from __future__ import annotations
 
@@ -12,15 +12,23 @@ def format_finding(f: Finding, show_fix: bool = True) -> str:
     return line
 
 
+def format_notes(f: Finding) -> list[str]:
+    """The finding's related places, indented under it."""
+    return [f"    {n.span.path}:{n.span.start.line}:{n.span.start.column}: note: {n.message}" for n in f.notes]
+
+
 def render(findings: list[Finding]) -> str:
-    lines = [format_finding(f) for f in findings]
+    lines = []
+    for f in findings:
+        lines.append(format_finding(f))
+        lines.extend(format_notes(f))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
 def summary(findings: list[Finding], files: int) -> str:
     if not findings:
         return f"All clean: {files} file{'s' if files != 1 else ''} checked.\n"
-    counts = {}
+    counts: dict[str, int] = {}
     for f in findings:
         counts[str(f.severity)] = counts.get(str(f.severity), 0) + 1
     parts = [f"{counts[k]} {k}{'s' if counts[k] != 1 else ''}" for k in ("error", "warning", "info") if k in counts]
