@@ -30,7 +30,10 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/check.py
+	$(BIN)/python bench/data.py
+	$(BIN)/python bench/log.py
 
 docs: $(STAMP)
 	$(BIN)/python -m caffelint.report.catalogue --write docs/rules.md
