@@ -88,7 +88,7 @@ class Event:
     in_test: int = -1  # index into Run.test_passes when it happened during a test pass
 
 
-@dataclass
+@dataclass(eq=False)
 class Run:
     """One `caffe train` invocation (a solver set up, then Solving), or a restart inside one."""
 
