@@ -1,0 +1,212 @@
+"""What a scan of one data source found, and the scan of LMDB databases of Datums.
+
+A `DataScan` is the evidence rules read: record count, labels (LabelStats),
+record shapes, malformed records, a pixel range from a few records, and why
+a source could not be read or was not inspected.  LMDB scans read every
+record by default (labels in key order, as Caffe's DataLayer reads them), or
+`sample` records as stretches spread over the key range.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from dataclasses import dataclass, field
+from itertools import islice
+
+from caffelint.model.labels import LabelStats
+
+BATCH = 1 << 16  # records per batch: labels go to numpy this often, and progress is redrawn
+PIXEL_SAMPLE = 32  # records whose pixels give the value range
+DECODE_SAMPLE = 16  # encoded records decoded (with Pillow) for their size and pixel range
+
+
+@dataclass(frozen=True)
+class PixelRange:
+    kind: str  # "uint8" (bytes in `data`), "float" (float_data), "image" (decoded)
+    low: float
+    high: float
+    mean: float
+    records: int  # how many records the range comes from
+
+
+@dataclass
+class DataScan:
+    format: str  # "lmdb", "imagelist", "hdf5", "leveldb"
+    records: int = 0  # in the whole source
+    scanned: int = 0  # read by this scan
+    sampled: bool = False
+    labels: LabelStats | None = None
+    shapes: dict[tuple, int] = field(default_factory=dict)  # (c, h, w, payload, size) -> records
+    first_seen: dict[tuple, int] = field(default_factory=dict)
+    bad: int = 0  # records or lines that are not readable
+    first_bad: tuple[int, str] | None = None  # (ordinal or line number, why)
+    foreign: int = 0  # records with fields a Datum does not have
+    fractional_labels: int = 0  # HDF5 labels with a fraction, which the losses truncate
+    pixels: PixelRange | None = None
+    decoded_shapes: dict[tuple, int] = field(default_factory=dict)  # from decoding a few encoded records
+    missing_files: tuple[int, int, str] | None = None  # (missing, checked, an example) for lists
+    error: str | None = None  # the source cannot be read at all
+    not_inspected: str | None = None  # why the source was left alone (LEVELDB, no h5py)
+    seconds: float = 0.0
+
+    @property
+    def usable(self) -> bool:
+        """Readable and inspected: rules may trust the statistics."""
+        return self.error is None and self.not_inspected is None
+
+    @property
+    def main_shape(self) -> tuple | None:
+        """The commonest record shape."""
+        return max(self.shapes, key=self.shapes.get) if self.shapes else None
+
+    def describe_count(self) -> str:
+        if self.sampled:
+            return f"{self.scanned:,} sampled of {self.records:,} records"
+        return f"{self.records:,} records"
+
+
+def scan_lmdb(path: str, sample: int | None = None, progress=None) -> DataScan:
+    """Scan an LMDB database of Datums read-only; errors become DataScan.error."""
+    from caffelint.model import lmdb
+    from caffelint.model.datum import DatumScanner
+
+    started = time.monotonic()
+    scan = DataScan("lmdb", labels=LabelStats())
+    scanner = DatumScanner()
+    try:
+        with lmdb.open_readonly(path) as env, lmdb.read_transaction(env) as txn:
+            scan.records = lmdb.record_count(env)
+            if sample and sample < scan.records:
+                scan.sampled = True
+                _scan_stretches(txn, scan, scanner, sample)
+            else:
+                _scan_all(txn, scan, scanner, progress)
+            _pixel_sample(txn, scan, scanner)
+    except lmdb.LmdbError as exc:
+        scan.error = str(exc)
+    finally:
+        if progress is not None:
+            progress.close()
+    scan.labels.finish()
+    scan.scanned = scanner.records
+    scan.shapes, scan.first_seen = scanner.shapes, scanner.first_seen
+    scan.bad, scan.first_bad, scan.foreign = scanner.bad, scanner.first_bad, scanner.foreign
+    scan.seconds = time.monotonic() - started
+    return scan
+
+
+def _scan_all(txn, scan: DataScan, scanner, progress) -> None:
+    import numpy as np
+
+    from caffelint.model import lmdb
+
+    values = lmdb.all_values(txn)
+    while True:
+        labels = array("q")
+        if not scanner.feed(islice(values, BATCH), labels):
+            break
+        scan.labels.add(np.frombuffer(labels, dtype=np.int64))
+        if progress is not None:
+            progress.update(scanner.records)
+
+
+def _scan_stretches(txn, scan: DataScan, scanner, sample: int) -> None:
+    import numpy as np
+
+    from caffelint.model import lmdb
+
+    labels = array("q")
+    starts: list[int] = []
+    for stretch in lmdb.stretches(txn, scan.records, sample):
+        starts.append(len(labels))
+        scanner.feed(stretch, labels)
+    scan.labels.add(np.frombuffer(labels, dtype=np.int64), segment_starts=[s for s in starts if s < len(labels)])
+
+
+def _pixel_sample(txn, scan: DataScan, scanner) -> None:
+    """Value range over a few records spread over the database; encoded ones are decoded (Pillow)."""
+    import numpy as np
+
+    from caffelint.model import lmdb
+    from caffelint.model.datum import ENCODED, DatumError, encoded_bytes, payload_values
+
+    encoded = any(shape[3] == ENCODED for shape in scanner.shapes)
+    cursor = txn.cursor()
+    ranges = []
+    for key in lmdb.spread_keys(txn.cursor(), DECODE_SAMPLE if encoded else PIXEL_SAMPLE):
+        if not cursor.set_key(key):
+            continue
+        value = cursor.value()
+        try:
+            pixels = payload_values(value)
+            if pixels is None:
+                pixels, shape = _decode(encoded_bytes(value))
+                if shape is not None:
+                    scan.decoded_shapes[shape] = scan.decoded_shapes.get(shape, 0) + 1
+        except DatumError:
+            continue
+        if pixels is not None and len(pixels):
+            kind = "float" if pixels.dtype == np.float32 else ("image" if encoded else "uint8")
+            ranges.append((kind, float(pixels.min()), float(pixels.max()), float(pixels.mean(dtype=np.float64))))
+    if ranges:
+        scan.pixels = PixelRange(ranges[0][0], min(r[1] for r in ranges), max(r[2] for r in ranges),
+                                 sum(r[3] for r in ranges) / len(ranges), len(ranges))
+
+
+def _decode(data: bytes | None):
+    """(pixels, (channels, height, width, "image", 0)) of a JPEG/PNG, or (None, None) without Pillow."""
+    if not data:
+        return None, None
+    try:
+        from PIL import Image
+    except ImportError:
+        return None, None
+    import io
+
+    import numpy as np
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            pixels = np.asarray(image)
+    except (OSError, ValueError, SyntaxError):  # Pillow's errors for damaged or unknown images
+        return None, None
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    return pixels.reshape(-1), (channels, pixels.shape[0], pixels.shape[1], "image", 0)
+
+
+@dataclass(frozen=True)
+class MeanFile:
+    shape: tuple[int, int, int] | None  # (channels, height, width)
+    error: str | None = None
+
+
+def read_mean_file(path: str) -> MeanFile:
+    """The shape of a mean.binaryproto (a BlobProto, as tools/compute_image_mean.cpp writes it)."""
+    from google.protobuf.message import DecodeError
+
+    from caffelint.schema.caffe_pb2 import BlobProto
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return MeanFile(None, f"cannot read {path}: {exc.strerror}")
+    blob = BlobProto()
+    try:
+        blob.ParseFromString(data)
+    except DecodeError:
+        return MeanFile(None, f"{path} is not a BlobProto (binaryproto) file")
+    dims = list(blob.shape.dim) if blob.HasField("shape") else [blob.num, blob.channels, blob.height, blob.width]
+    dims = [int(d) for d in dims]
+    values = len(blob.data) or len(blob.double_data)
+    if len(dims) < 3 or not all(dims[-3:]) or values != _product(dims):
+        return MeanFile(None, f"{path} is not a mean image: shape {dims} with {values} values")
+    return MeanFile((dims[-3], dims[-2], dims[-1]))
+
+
+def _product(dims) -> int:
+    out = 1
+    for d in dims:
+        out *= d
+    return out

@@ -1,0 +1,281 @@
+"""Caffe Datum records read straight from the wire format: labels and shapes, no payload copies.
+
+Datum (BVLC/caffe:src/caffe/proto/caffe.proto): channels = 1, height = 2,
+width = 3, data = 4 (bytes), label = 5, float_data = 6 (repeated float, not
+packed), encoded = 7.  Protobuf writes fields in number order, so a record
+from tools/convert_imageset.cpp is `channels height width data label`, and one
+with float_data is `channels height width label float...`.
+
+Parsing each record with Datum.ParseFromString costs a full message per record
+(and, under protobuf's upb backend, a reused Datum keeps every parsed record
+alive).  `DatumScanner` instead learns the byte layout of the first record and
+checks each later record against it: the same header bytes (same shape, same
+payload length) and the same length put the label at a known offset.  Records
+that differ go through `read_datum`, a walker over the top-level fields that
+skips the payload by its length.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+UINT8, FLOAT, ENCODED, EMPTY = "uint8", "float", "encoded", "empty"
+LABEL_TAG = 0x28  # field 5, varint
+FLOAT_TAG = 0x35  # field 6, 32-bit (unpacked repeated float)
+_FIELD_WIRE_TYPES = {1: 0, 2: 0, 3: 0, 4: 2, 5: 0, 6: 5, 7: 0}
+
+
+class DatumError(ValueError):
+    """A record that is not a well-formed Datum."""
+
+
+@dataclass(frozen=True, slots=True)
+class DatumFields:
+    channels: int
+    height: int
+    width: int
+    label: int
+    payload: str  # UINT8, FLOAT, ENCODED or EMPTY
+    size: int  # bytes of `data`, or the number of floats
+    data_offset: int  # where the payload bytes (or the first float tag) start; -1 without payload
+    label_offset: int  # where the label tag is; -1 when the label is not written (it is then 0)
+    foreign: int  # fields Datum does not have, or with the wrong wire type (protobuf skips them)
+
+    @property
+    def shape(self) -> tuple[int, int, int, str, int]:
+        """(channels, height, width, payload, size); encoded sizes vary per image and are left out."""
+        size = 0 if self.payload == ENCODED else self.size
+        return (self.channels, self.height, self.width, self.payload, size)
+
+
+def _varint(buf, pos: int, end: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if pos >= end or shift > 63:
+            raise DatumError("truncated varint")
+        byte = buf[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+
+
+def _int32(value: int) -> int:
+    """int32 as protobuf reads it: negative numbers travel as 64-bit two's complement."""
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def read_datum(buf) -> DatumFields:
+    """The top-level fields of one serialized Datum; raises DatumError when it is malformed."""
+    end = len(buf)
+    pos = 0
+    ints = {1: 0, 2: 0, 3: 0, 5: 0, 7: 0}
+    data_offset = label_offset = -1
+    data_size = floats = foreign = 0
+    while pos < end:
+        tag_at = pos
+        tag, pos = _varint(buf, pos, end)
+        field, wire = tag >> 3, tag & 7
+        if field == 0:
+            raise DatumError(f"field number 0 at byte {tag_at}")
+        if _FIELD_WIRE_TYPES.get(field) != wire and not (field == 6 and wire == 2):
+            foreign += 1
+        if wire == 0:
+            value, pos = _varint(buf, pos, end)
+            if field in ints and _FIELD_WIRE_TYPES[field] == 0:
+                ints[field] = value
+                if field == 5:
+                    label_offset = tag_at
+        elif wire == 2:
+            length, pos = _varint(buf, pos, end)
+            if pos + length > end:
+                raise DatumError(f"field {field} claims {length} bytes, {end - pos} are left")
+            if field == 4:
+                data_offset, data_size = pos, length
+            elif field == 6:  # packed float_data, from writers that pack repeated scalars
+                data_offset, floats = pos, floats + length // 4
+            pos += length
+        elif wire == 5:
+            if field == 6:
+                run = _float_run(buf, tag_at, end)
+                data_offset = tag_at if not floats else data_offset
+                floats += run
+                pos = tag_at + 5 * run
+            else:
+                pos += 4
+        elif wire == 1:
+            pos += 8
+        else:
+            raise DatumError(f"wire type {wire} (groups) at byte {tag_at}")
+        if pos > end:
+            raise DatumError("record ends inside a field")
+    if data_size:
+        payload, size = (ENCODED if ints[7] else UINT8), data_size
+    elif floats:
+        payload, size = FLOAT, floats
+    else:
+        payload, size = EMPTY, 0
+    return DatumFields(_int32(ints[1]), _int32(ints[2]), _int32(ints[3]), _int32(ints[5]),
+                       payload, size, data_offset, label_offset, foreign)
+
+
+def _float_run(buf, start: int, end: int) -> int:
+    """How many `float_data` elements follow each other from `start` (5 bytes each)."""
+    tags = bytes(buf[start:end - 4:5])  # every fifth byte: the tags if it is one run
+    return len(tags) - len(tags.lstrip(bytes([FLOAT_TAG])))
+
+
+@dataclass
+class Layout:
+    """The byte layout shared by most records of one database (learned from its first record)."""
+
+    head: bytes  # the bytes before the label (float records) or before the payload (uint8)
+    shape: tuple
+    tail_label: bool  # True: payload then label (uint8); False: label then floats
+    payload_bytes: int
+
+    @classmethod
+    def learn(cls, buf, fields: DatumFields) -> Layout | None:
+        if fields.foreign:
+            return None
+        if fields.payload == UINT8 and fields.label_offset in (-1, fields.data_offset + fields.size):
+            return cls(bytes(buf[:fields.data_offset]), fields.shape, True, fields.size)
+        if fields.payload == FLOAT and fields.label_offset != -1 and fields.label_offset < fields.data_offset:
+            return cls(bytes(buf[:fields.label_offset]), fields.shape, False, 5 * fields.size)
+        return None
+
+
+class DatumScanner:
+    """Feeds records (buffers) and collects labels, shapes and malformed records."""
+
+    def __init__(self) -> None:
+        self.layout: Layout | None = None
+        self.shapes: dict[tuple, int] = {}
+        self.first_seen: dict[tuple, int] = {}  # shape -> ordinal of its first record
+        self.bad = 0
+        self.first_bad: tuple[int, str] | None = None
+        self.foreign = 0
+        self.records = 0
+        self._general_labels = 0  # labels the general walker appended
+
+    def feed(self, values: Iterable, labels: array) -> int:
+        """Scan `values`, appending each good record's label to `labels`; returns records read."""
+        values = iter(values)
+        read = 0
+        if self.layout is None and not self.shapes:
+            for first in values:  # the first good record teaches the layout
+                read = 1
+                self._general(first, labels.append, 1)
+                if self.shapes:
+                    self.layout = Layout.learn(first, read_datum(first))
+                break
+        self.records += read
+        before, general_before = len(labels), self._general_labels
+        if self.layout is None:
+            read_now = self._loop_general(values, labels.append)
+        elif self.layout.tail_label:
+            read_now = self._loop_tail_label(values, labels.append)
+        else:
+            read_now = self._loop_head_label(values, labels.append)
+        fast = (len(labels) - before) - (self._general_labels - general_before)
+        if fast:
+            self._tally(self.layout.shape, fast, self.records)
+        self.records += read_now
+        return read + read_now
+
+    def _loop_general(self, values, put) -> int:
+        read = 0
+        general = self._general
+        for value in values:
+            read += 1
+            general(value, put, read)
+        return read
+
+    def _loop_tail_label(self, values, put) -> int:
+        # uint8 records: head (shape fields, data tag and length), payload, then label tag + varint
+        head = self.layout.head
+        h = len(head)
+        base = h + self.layout.payload_bytes
+        one, two = base + 2, base + 3
+        general = self._general
+        read = 0
+        for v in values:
+            read += 1
+            n = len(v)
+            if n == one and v[base] == LABEL_TAG and v[:h] == head:
+                put(v[base + 1])
+            elif n == two and v[base] == LABEL_TAG and v[base + 1] > 127 and v[base + 2] < 128 \
+                    and v[:h] == head:
+                put((v[base + 1] & 0x7F) | (v[base + 2] << 7))
+            elif n == base and v[:h] == head:
+                put(0)  # label not written: Caffe reads the default 0
+            else:
+                general(v, put, read)
+        return read
+
+    def _loop_head_label(self, values, put) -> int:
+        # float records: head (shape fields), label tag + one-byte varint, then floats of 5 bytes each;
+        # the first float's tag is checked, the rest is trusted once length and head agree
+        head = self.layout.head
+        h = len(head)
+        total = h + 2 + self.layout.payload_bytes
+        general = self._general
+        read = 0
+        for v in values:
+            read += 1
+            if len(v) == total and v[h] == LABEL_TAG and v[h + 1] < 128 and v[h + 2] == FLOAT_TAG \
+                    and v[:h] == head:
+                put(v[h + 1])
+            else:
+                general(v, put, read)
+        return read
+
+    def _general(self, value, put, nth: int) -> None:
+        ordinal = self.records + nth - 1
+        try:
+            fields = read_datum(value)
+        except DatumError as exc:
+            self.bad += 1
+            if self.first_bad is None:
+                self.first_bad = (ordinal, str(exc))
+            return
+        if fields.foreign:
+            self.foreign += 1
+        self._tally(fields.shape, 1, ordinal)
+        self._general_labels += 1
+        put(fields.label)
+
+    def _tally(self, shape: tuple, count: int, ordinal: int) -> None:
+        if shape not in self.shapes and len(self.shapes) >= 64:
+            shape = ("other",)  # a database of all-different sizes: 64 kinds say enough
+        self.shapes[shape] = self.shapes.get(shape, 0) + count
+        self.first_seen.setdefault(shape, ordinal)
+
+
+def payload_values(buf):
+    """The pixel values of one record as a numpy array (uint8 or float32); None when encoded or empty."""
+    import numpy as np
+
+    fields = read_datum(buf)
+    if fields.payload == UINT8:
+        return np.frombuffer(buf, dtype=np.uint8, count=fields.size, offset=fields.data_offset)
+    if fields.payload == FLOAT:
+        raw = np.frombuffer(buf, dtype=np.uint8, count=len(buf) - fields.data_offset, offset=fields.data_offset)
+        if raw[0] == FLOAT_TAG:
+            raw = raw[:5 * fields.size].reshape(fields.size, 5)[:, 1:]
+        else:  # packed: tag, length, then the floats
+            raw = raw[len(raw) - 4 * fields.size:]
+        return np.ascontiguousarray(raw).view("<f4").reshape(-1)
+    return None
+
+
+def encoded_bytes(buf) -> bytes | None:
+    """The JPEG/PNG bytes of an encoded record, else None."""
+    fields = read_datum(buf)
+    if fields.payload != ENCODED:
+        return None
+    return bytes(buf[fields.data_offset:fields.data_offset + fields.size])

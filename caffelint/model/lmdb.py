@@ -1,0 +1,256 @@
+"""Read-only LMDB access: the one place caffelint opens an LMDB database.
+
+Caffe reads a Data layer's source with MDB_RDONLY | MDB_NOTLS
+(BVLC/caffe:src/caffe/util/db_lmdb.cpp).  We go further, so that linting can
+never change a dataset or block its writer:
+
+* readonly=True: the map is read-only and no write transaction can start;
+* lock=False: lock.mdb is neither opened nor created (no reader slot is taken,
+  so a writer in another process is never blocked by us);
+* create=False, subdir=True: a missing folder or a folder without data.mdb is
+  an error, never a new empty database (Caffe's layout is a folder holding
+  data.mdb, as tools/convert_imageset.cpp writes it);
+* max_readers=1, max_dbs=0: without a lock file the reader table is unused.
+
+Before liblmdb maps the file, `read_meta` checks the two meta pages ourselves:
+a truncated data.mdb (a copy interrupted half-way) would otherwise be mapped
+past its end and the first read beyond it kills the process with SIGBUS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+DATA_FILE = "data.mdb"
+MAGIC = 0xBEEFC0DE  # MDB_MAGIC in liblmdb's mdb.c
+DATA_VERSION = 1  # MDB_DATA_VERSION of LMDB 0.9
+PAGE_HEADER = 16  # PAGEHDRSZ on 64-bit builds: the meta follows the page header
+# MDB_meta on 64-bit builds: magic, version, address, mapsize, then two MDB_db
+# (FREE_DBI, MAIN_DBI: pad/psize u32, flags u16, depth u16, branch, leaf,
+# overflow pages, entries, root) and finally last_pg and txnid.
+_META = struct.Struct("<IIQQ" + "IHHQQQQQ" * 2 + "QQ")
+
+
+class LmdbError(Exception):
+    """The folder is not a readable LMDB database; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class LmdbMeta:
+    page_size: int
+    last_page: int
+    entries: int
+    txnid: int
+    file_size: int
+
+
+def is_lmdb(path: str) -> bool:
+    """True for a folder holding data.mdb (Caffe's LMDB layout)."""
+    return os.path.isfile(os.path.join(path, DATA_FILE))
+
+
+def read_meta(path: str) -> LmdbMeta:
+    """The committed meta page of `path`/data.mdb, checked against the file's size."""
+    data_file = os.path.join(path, DATA_FILE)
+    try:
+        with open(data_file, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            first = handle.read(PAGE_HEADER + _META.size)
+            if len(first) < PAGE_HEADER + _META.size:
+                raise LmdbError(f"{data_file} is {size} bytes: too short for an LMDB file")
+            page_size = _unpack(first, data_file)[4]
+            handle.seek(page_size)
+            second = handle.read(PAGE_HEADER + _META.size)
+    except OSError as exc:
+        raise LmdbError(f"cannot read {data_file}: {exc.strerror}") from None
+    metas = [_unpack(first, data_file)]
+    if len(second) == PAGE_HEADER + _META.size:
+        metas.append(_unpack(second, data_file))
+    meta = max(metas, key=lambda m: m[-1])  # liblmdb uses the meta with the newer txnid
+    last_page, txnid = meta[-2], meta[-1]
+    entries = meta[4 + 8 + 5]  # MAIN_DBI.md_entries
+    needed = (last_page + 1) * page_size
+    if needed > size:
+        raise LmdbError(f"{data_file} is truncated: {size} bytes, but its meta page says "
+                        f"{needed} ({last_page + 1} pages of {page_size})")
+    return LmdbMeta(page_size, last_page, entries, txnid, size)
+
+
+def _unpack(buffer: bytes, data_file: str) -> tuple:
+    fields = _META.unpack_from(buffer, PAGE_HEADER)
+    magic, version, page_size = fields[0], fields[1], fields[4]
+    if magic != MAGIC:
+        if magic == int.from_bytes(MAGIC.to_bytes(4, "little"), "big"):
+            raise LmdbError(f"{data_file} was written on a big-endian machine; LMDB files are not portable")
+        raise LmdbError(f"{data_file} is not an LMDB file (no LMDB magic number in its first page)")
+    if version != DATA_VERSION:
+        raise LmdbError(f"{data_file} has LMDB data version {version}; this reader knows {DATA_VERSION}")
+    if page_size < 512 or page_size & (page_size - 1):
+        raise LmdbError(f"{data_file} has an impossible page size {page_size}")
+    return fields
+
+
+@contextlib.contextmanager
+def open_readonly(path: str) -> Iterator[object]:
+    """An lmdb.Environment on `path`, read-only and lock-free, closed on exit."""
+    import lmdb
+
+    read_meta(path)
+    try:
+        env = lmdb.open(path, readonly=True, lock=False, create=False, subdir=True,
+                        max_readers=1, max_dbs=0, readahead=True)
+    except lmdb.Error as exc:
+        raise LmdbError(f"{path}: cannot open as LMDB: {_describe(exc)}") from None
+    try:
+        yield env
+    finally:
+        env.close()
+
+
+@contextlib.contextmanager
+def read_transaction(env) -> Iterator[object]:
+    """A read transaction handing out zero-copy buffers (valid until it ends)."""
+    import lmdb
+
+    try:
+        txn = env.begin(buffers=True)
+    except lmdb.MapResizedError:
+        env.set_mapsize(0)  # another process grew the file since we opened it: map it all
+        txn = env.begin(buffers=True)
+    try:
+        yield txn
+    except lmdb.Error as exc:  # MDB_CORRUPTED, MDB_PAGE_NOTFOUND ... on a damaged file
+        raise LmdbError(f"{env.path()}: LMDB read failed: {_describe(exc)}") from None
+    finally:
+        txn.abort()
+
+
+def record_count(env) -> int:
+    return env.stat()["entries"]
+
+
+def all_values(txn) -> Iterator[memoryview]:
+    """Every value in key order, as buffers (the iteration stays in C)."""
+    return txn.cursor().iternext(keys=False, values=True)
+
+
+def stretches(txn, total: int, wanted: int) -> Iterator[Iterator[memoryview]]:
+    """About `wanted` values as runs of consecutive records spread over the whole key range.
+
+    Runs keep local order (needed to see unshuffled data); their starts come from
+    `spread_keys`, so a sample of a sorted database sees every part of it.
+    """
+    from itertools import islice
+
+    count = max(1, min(wanted, round(wanted ** 0.5)))
+    length, extra = divmod(wanted, count)
+    starts = spread_keys(txn.cursor(), count)
+    cursor = txn.cursor()
+    last_read = None
+    for i, key in enumerate(starts):
+        size = length + (1 if i < extra else 0)
+        if last_read is None or key > last_read:
+            if not cursor.set_range(key):
+                return
+        elif not cursor.next():  # this run would overlap the previous one: continue after it
+            return
+        values = cursor.iternext(keys=False, values=True)
+        yield islice(values, size)
+        last_read = bytes(cursor.key()) if cursor.key() else last_read
+
+
+def spread_keys(cursor, count: int) -> list[bytes]:
+    """Up to `count` keys spread evenly over the key range, found with set_range probes.
+
+    LMDB has no access by position, so we bisect the key space: between two known
+    keys we probe the key half-way between them, reading each byte position as a
+    digit in the range of bytes seen there so far (digits in `%08d_name` keys of
+    convert_imageset, hex in hashes), and keep whatever key set_range lands on.
+    """
+    if not cursor.first():
+        return []
+    first = bytes(cursor.key())
+    cursor.last()
+    last = bytes(cursor.key())
+    if count <= 1 or first == last:
+        return [first]
+    alphabet = _Alphabet()
+    alphabet.learn(first)
+    alphabet.learn(last)
+    found = {first, last}
+    frontier = [(first, last)]
+    while len(found) < count and frontier:
+        nxt = []
+        for low, high in frontier:
+            probe = alphabet.midpoint(low, high)
+            if probe is None or not cursor.set_range(probe):
+                continue
+            key = bytes(cursor.key())
+            if low < key < high:
+                found.add(key)
+                alphabet.learn(key)
+                nxt += [(low, key), (key, high)]
+        frontier = nxt
+    ordered = sorted(found)
+    step = len(ordered) / count
+    return sorted({ordered[int(i * step)] for i in range(count)})
+
+
+class _Alphabet:
+    """Per byte position, the smallest and largest byte seen in any key so far."""
+
+    def __init__(self) -> None:
+        self.low: list[int] = []
+        self.high: list[int] = []
+
+    def learn(self, key: bytes) -> None:
+        for i, byte in enumerate(key):
+            if i == len(self.low):
+                self.low.append(byte)
+                self.high.append(byte)
+            else:
+                self.low[i] = min(self.low[i], byte)
+                self.high[i] = max(self.high[i], byte)
+
+    def midpoint(self, low: bytes, high: bytes) -> bytes | None:
+        """A key between `low` and `high`, or None when no key can lie strictly between."""
+        start = 0
+        while start < min(len(low), len(high)) and low[start] == high[start]:
+            start += 1
+        for width in range(2, 9):  # widen the window until the two keys are not neighbours
+            positions = range(start, min(start + width, len(self.low)))
+            a = self._value(low, positions)
+            b = self._value(high, positions)
+            if b - a >= 2:
+                return low[:start] + self._key((a + b) // 2, positions)
+        return None
+
+    def _value(self, key: bytes, positions: range) -> int:
+        value = 0
+        for i in positions:
+            base = self.high[i] - self.low[i] + 2  # digit 0 stands for "key ended here"
+            digit = key[i] - self.low[i] + 1 if i < len(key) else 0
+            value = value * base + max(0, min(digit, base - 1))
+        return value
+
+    def _key(self, value: int, positions: range) -> bytes:
+        digits = []
+        for i in reversed(positions):
+            base = self.high[i] - self.low[i] + 2
+            value, digit = divmod(value, base)
+            digits.append(digit)
+        out = bytearray()
+        for i, digit in zip(positions, reversed(digits)):
+            if digit == 0:
+                break
+            out.append(self.low[i] + digit - 1)
+        return bytes(out)
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc).strip().rstrip(".")
+    return text.splitlines()[0] if text else type(exc).__name__
