@@ -57,7 +57,7 @@ def test_a_range_ends_at_its_enable(lint):
             '# caffelint: enable=all\ndisplay: 0\n')
     found, findings = lint(text, "SLV010", "SLV023")
     assert found == [("PRS008", 1), ("SLV023", 5)]
-    assert findings[0].message == "unused suppression: no SLV023 finding before its enable"
+    assert findings[0].message == "unused suppression: no display-missing finding before its enable"
 
 
 def test_disable_file_covers_everything_and_directives_in_strings_are_not_read(lint):

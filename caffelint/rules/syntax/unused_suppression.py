@@ -40,7 +40,7 @@ def _problem(d, parsed, stamper, defer: set[str]) -> Problem | None:
         elif d.verb == "enable":
             never_disabled.append(c.text)
         else:
-            found_nothing.append(c.text if c.code == "all" else c.code)
+            found_nothing.append(c.text)
         unused.append(c)
     reasons = []
     if found_nothing:
