@@ -22,6 +22,7 @@ from caffelint.upgrade.solver import upgrade_solver_type
 from caffelint.upgrade.tables import V0_NET_FIELDS
 
 NET_TITLE = "Upgrade the net to the current format"
+MISREAD = {"syntax-error", "unknown-field", "invalid-value", "duplicate-field"}
 
 
 @dataclass
@@ -90,11 +91,13 @@ def _old_layers(net: NetView, source: SourceFile, quote: str, inline: bool) -> l
             unsafe.append(upgrade.unsafe)
         extra.append(Deprecation(bound.entry("input").node.name, _inputs_message(upgrade)))
     where = "a net inside the solver" if inline else "the net"
-    message = f"{where} uses the {fmt} ({len(layers)} `layers` blocks)"
+    message = f"{where} uses the {fmt} ({len(layers)} `layers` block{'s' if len(layers) != 1 else ''})"
     message += "; Caffe does not upgrade nets written inside a solver and ignores `layers` there" if inline \
         else "; Caffe converts it on every load"
     if manual:
         return [Deprecation(first.name, f"{message}; upgrade it by hand: {manual}")] + extra
+    if _misread(net):  # the fix comes once the errors are fixed (in a later fix round)
+        return [Deprecation(first.name, f"{message}; fix the errors inside it, then it can be upgraded")] + extra
     fix_edits = tuple(ed.merge_edits(edits))
     if unsafe:
         message += "; the upgrade " + " and ".join(unsafe)
@@ -143,6 +146,13 @@ def _upgrade_v0(source: SourceFile, net: NetView, quote: str, edits: list[Edit],
     if dropped:
         unsafe.append("drops what Caffe's V0 upgrade ignores: " + ", ".join(dict.fromkeys(dropped)))
     return ""
+
+
+def _misread(net: NetView) -> bool:
+    """Does the file hold a value Caffe would refuse inside this net (the binder left it out)?"""
+    problems = net.file.problems if net.file is not None else []
+    start, end = net.bound.start, net.bound.end
+    return any(p.rule in MISREAD and start <= p.start < end for p in problems)
 
 
 # -- V2 nets -------------------------------------------------------------------------
