@@ -283,23 +283,26 @@ def rolling_median(values, window: int):
     return np.median(windows, axis=1)
 
 
-def trailing_median(values, window: int):
-    """Median of the `window` points before each point (the first points use what there is)."""
+def trailing_median(values, window: int, spread: bool = False):
+    """Median of the `window` points before each point (the first points use what there is).
+
+    With `spread`, also their median absolute deviation: (medians, deviations).
+    """
+    import warnings
+
     import numpy as np
 
     n = len(values)
-    out = np.full(n, np.nan)
-    if n < 2:
-        return out
-    padded = np.concatenate([np.full(window - 1, np.nan), values])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, window)[:n]
-    with np.errstate(all="ignore"):
-        import warnings
-
+    medians, deviations = np.full(n, np.nan), np.full(n, np.nan)
+    if n >= 2:
+        padded = np.concatenate([np.full(window - 1, np.nan), values])
+        windows = np.lib.stride_tricks.sliding_window_view(padded, window)[:n - 1]
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out[1:] = np.nanmedian(windows[:-1], axis=1)
-    return out
+            warnings.simplefilter("ignore", RuntimeWarning)  # the first windows are partly empty
+            medians[1:] = np.nanmedian(windows, axis=1)
+            if spread:
+                deviations[1:] = np.nanmedian(np.abs(windows - medians[1:, None]), axis=1)
+    return (medians, deviations) if spread else medians
 
 
 def bucketed(data: Series, max_points: int = 4000) -> Series:
@@ -378,3 +381,16 @@ def round_iterations(value: float) -> int:
         return 0
     digits = max(0, len(str(int(value))) - 2)
     return int(round(value, -digits))
+
+
+def linear_fit(x, y) -> tuple[float, float, float]:
+    """(slope, intercept, R²) of a least-squares line through the points."""
+    import numpy as np
+
+    if len(x) < 2 or float(np.ptp(x)) == 0:
+        return 0.0, float(y[0]) if len(y) else 0.0, 0.0
+    slope, intercept = np.polyfit(x, y, 1)
+    fitted = slope * x + intercept
+    total = float(((y - y.mean()) ** 2).sum())
+    r2 = 1 - float(((y - fitted) ** 2).sum()) / total if total > 0 else 0.0
+    return float(slope), float(intercept), r2
