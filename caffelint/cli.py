@@ -208,8 +208,9 @@ def main() -> None:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
+    except click.ClickException as exc:  # bad options: one line, like every other usage error
+        command = getattr(getattr(exc, "ctx", None), "command_path", "caffelint")
+        click.echo(f"caffelint: error: {exc.format_message().rstrip('.')} (see `{command} --help`)", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
         sys.exit(130)
