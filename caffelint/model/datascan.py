@@ -45,6 +45,7 @@ class DataScan:
     fractional_labels: int = 0  # HDF5 labels with a fraction, which the losses truncate
     pixels: PixelRange | None = None
     decoded_shapes: dict[tuple, int] = field(default_factory=dict)  # from decoding a few encoded records
+    encoded_formats: dict[str, int] = field(default_factory=dict)  # "JPEG", "PNG" ... in that sample
     missing_files: tuple[int, int, str] | None = None  # (missing, checked, an example) for lists
     error: str | None = None  # the source cannot be read at all
     not_inspected: str | None = None  # why the source was left alone (LEVELDB, no h5py)
@@ -141,7 +142,10 @@ def _pixel_sample(txn, scan: DataScan, scanner) -> None:
         try:
             pixels = payload_values(value)
             if pixels is None:
-                pixels, shape = _decode(encoded_bytes(value))
+                data = encoded_bytes(value)
+                kind = image_format(data)
+                scan.encoded_formats[kind] = scan.encoded_formats.get(kind, 0) + 1
+                pixels, shape = _decode(data)
                 if shape is not None:
                     scan.decoded_shapes[shape] = scan.decoded_shapes.get(shape, 0) + 1
         except DatumError:
@@ -152,6 +156,15 @@ def _pixel_sample(txn, scan: DataScan, scanner) -> None:
     if ranges:
         scan.pixels = PixelRange(ranges[0][0], min(r[1] for r in ranges), max(r[2] for r in ranges),
                                  sum(r[3] for r in ranges) / len(ranges), len(ranges))
+
+
+def image_format(data: bytes | None) -> str:
+    """JPEG, PNG, BMP, ... from the file's first bytes (what cv::imdecode would be given)."""
+    for magic, name in ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"BM", "BMP"),
+                        (b"GIF8", "GIF"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF")):
+        if data and data.startswith(magic):
+            return name
+    return "unknown"
 
 
 def _decode(data: bytes | None):
