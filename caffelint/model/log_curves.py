@@ -394,3 +394,11 @@ def linear_fit(x, y) -> tuple[float, float, float]:
     total = float(((y - y.mean()) ** 2).sum())
     r2 = 1 - float(((y - fitted) ** 2).sum()) / total if total > 0 else 0.0
     return float(slope), float(intercept), r2
+
+
+def static_rule(name: str) -> str:
+    """`NET001 undefined-bottom` for a catalogue rule name; the bare name when it is not there."""
+    from caffelint import catalogue
+
+    spec = catalogue.load().get(name)
+    return f"{spec.code} {spec.name}" if spec is not None else name
