@@ -380,7 +380,7 @@ class NetView:
         return any(rule.get("phase") == TRAIN for layer in self.layers
                    for rule in layer.include + layer.exclude if rule.has("phase"))
 
-    @property
+    @functools.cached_property
     def is_deploy(self) -> bool:
         """A deploy net: fed by Input layers or `input:` fields, with no loss layer."""
         fed = bool(self.inputs) or any(layer.type == "Input" for layer in self.layers)
@@ -396,7 +396,17 @@ class NetView:
 
     def states(self) -> list[NetState]:
         """The states worth checking: the ones the solvers using this net build it in
-        (train_state, test_state), else TRAIN and TEST (a deploy net: TEST only)."""
+        (train_state, test_state); else TRAIN and TEST (a deploy net: TEST only), leaving
+        out a phase in which no data layer exists and adding the stage a stage-scoped
+        data layer needs.  Computed once per solver set."""
+        cached = self.__dict__.get("_states")
+        if cached is not None and cached[0] == len(self.solvers):
+            return list(cached[1])
+        found = self._find_states()
+        self.__dict__["_states"] = (len(self.solvers), tuple(found))
+        return found
+
+    def _find_states(self) -> list[NetState]:
         from_solvers = self.solver_states()
         if from_solvers:
             return from_solvers
