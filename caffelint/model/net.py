@@ -371,10 +371,10 @@ class NetView:
         A net fed by Data layers with none of these (feature extraction, e.g. BVLC's
         examples/feature_extraction/imagenet_val.prototxt) is an inference net.
         """
+        if any(s.train_net is not None and s.train_net.view is self for s in self.solvers):
+            return True  # even a deploy file, when a solver trains it
         if self.is_deploy:
             return False
-        if any(s.train_net is not None and s.train_net.view is self for s in self.solvers):
-            return True
         if any(layer.type.endswith("Loss") or layer.loss_weights for layer in self.layers):
             return True
         return any(rule.get("phase") == TRAIN for layer in self.layers

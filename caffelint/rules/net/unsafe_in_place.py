@@ -21,7 +21,7 @@ from caffelint.model.net_facts import type_set
 def check_net(net: NetView, ctx: RuleContext) -> Iterator[Finding]:
     found: dict[Layer, tuple[str, list, list[NetState]]] = {}
     for graph in net.graphs():
-        training = graph.state.phase == TRAIN and not net.is_deploy
+        training = graph.state.phase == TRAIN and net.is_training_net
         for layer in graph.layers:
             index = next((i for i in range(len(layer.tops)) if layer.is_in_place(i)), None)
             if index is None:
