@@ -72,7 +72,7 @@ def read_meta(path: str) -> LmdbMeta:
         metas.append(_unpack(second, data_file))
     meta = max(metas, key=lambda m: m[-1])  # liblmdb uses the meta with the newer txnid
     last_page, txnid = meta[-2], meta[-1]
-    entries = meta[4 + 8 + 5]  # MAIN_DBI.md_entries
+    entries = meta[4 + 8 + 6]  # MAIN_DBI.md_entries
     needed = (last_page + 1) * page_size
     if needed > size:
         raise LmdbError(f"{data_file} is truncated: {size} bytes, but its meta page says "
@@ -168,8 +168,9 @@ def spread_keys(cursor, count: int) -> list[bytes]:
 
     LMDB has no access by position, so we bisect the key space: between two known
     keys we probe the key half-way between them, reading each byte position as a
-    digit in the range of bytes seen there so far (digits in `%08d_name` keys of
-    convert_imageset, hex in hashes), and keep whatever key set_range lands on.
+    digit in the range of bytes seen there so far, widened to whole classes (any
+    digit where a digit was seen: the `%08d_name` keys of convert_imageset), and
+    keep whatever key set_range lands on.
     """
     if not cursor.first():
         return []
@@ -200,8 +201,19 @@ def spread_keys(cursor, count: int) -> list[bytes]:
     return sorted({ordered[int(i * step)] for i in range(count)})
 
 
+# A byte seen at a position stands for its whole class: a digit there means any digit may be.
+_CLASSES = [(0x30, 0x39), (0x41, 0x5A), (0x61, 0x7A)]
+
+
+def _class_of(byte: int) -> tuple[int, int]:
+    for low, high in _CLASSES:
+        if low <= byte <= high:
+            return low, high
+    return byte, byte
+
+
 class _Alphabet:
-    """Per byte position, the smallest and largest byte seen in any key so far."""
+    """Per byte position, the range of bytes keys may hold there, from the keys seen so far."""
 
     def __init__(self) -> None:
         self.low: list[int] = []
@@ -209,12 +221,13 @@ class _Alphabet:
 
     def learn(self, key: bytes) -> None:
         for i, byte in enumerate(key):
+            low, high = _class_of(byte)
             if i == len(self.low):
-                self.low.append(byte)
-                self.high.append(byte)
+                self.low.append(low)
+                self.high.append(high)
             else:
-                self.low[i] = min(self.low[i], byte)
-                self.high[i] = max(self.high[i], byte)
+                self.low[i] = min(self.low[i], low)
+                self.high[i] = max(self.high[i], high)
 
     def midpoint(self, low: bytes, high: bytes) -> bytes | None:
         """A key between `low` and `high`, or None when no key can lie strictly between."""
