@@ -19,8 +19,9 @@ def check_solver(solver: SolverView, ctx: RuleContext) -> Iterator[Finding]:
     if bound.has("gamma") and policy in GAMMA_CHECKED:
         gamma = bound.get("gamma")
         if gamma < 0:
-            yield ctx.finding(value_of(solver, "gamma"), f"gamma {number(gamma)} is negative: Caffe stops at the "
-                              f"first iteration (CHECK_GE(gamma, 0) for lr_policy {policy!r})")
+            yield ctx.finding(value_of(solver, "gamma"), f"gamma {number(gamma)} is negative: BVLC Caffe stops at "
+                              f"the first iteration (CHECK_GE(gamma, 0) for lr_policy {policy!r}); builds without "
+                              "the check train with a rate that flips sign or turns NaN")
         elif gamma == 0 and policy in GAMMA_DECAYS:
             yield ctx.finding(value_of(solver, "gamma"), f"gamma 0 with lr_policy {policy!r}: the rate becomes "
                               "base_lr * 0 = 0 at the first decay and training stalls")

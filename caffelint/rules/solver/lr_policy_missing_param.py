@@ -13,8 +13,8 @@ from caffelint.schema.suggest import close_matches
 
 # What each field left unset (0) does under the policies that read it (SGDSolver::GetLearningRate).
 CONSEQUENCE = {
-    ("step", "stepsize"): "Caffe stops at the first iteration (CHECK_GT(stepsize, 0))",
-    ("sigmoid", "stepsize"): "Caffe stops at the first iteration (CHECK_GT(stepsize, 0))",
+    ("step", "stepsize"): "Caffe stops at the first iteration: CHECK_GT(stepsize, 0), or a division by 0",
+    ("sigmoid", "stepsize"): "Caffe stops at the first iteration: CHECK_GT(stepsize, 0)",
     ("step", "gamma"): "the rate becomes base_lr * 0 = 0 at the first step and training stalls",
     ("multistep", "gamma"): "the rate becomes base_lr * 0 = 0 at the first stepvalue and training stalls",
     ("exp", "gamma"): "the rate is base_lr * 0^iter = 0 from iteration 1",
@@ -22,7 +22,7 @@ CONSEQUENCE = {
     ("inv", "power"): "(1 + gamma * iter)^0 is 1: the rate never decays",
     ("sigmoid", "gamma"): "the rate stays at base_lr / 2",
     ("multistep", "stepvalue"): "the rate never drops",
-    ("poly", "max_iter"): "iter / max_iter divides by 0 and the rate is NaN from the first iteration",
+    ("poly", "max_iter"): "`caffe train` runs no iteration, and solver.step() gets a NaN rate from iter / 0",
     ("poly", "power"): "(1 - iter / max_iter)^0 is 1: the rate never decays",
 }
 
