@@ -11,7 +11,6 @@ to exactly the NetParameter Caffe's own upgrade makes of them
 
 from __future__ import annotations
 
-import difflib
 import functools
 import os
 from collections import Counter
@@ -23,6 +22,7 @@ from caffelint import edits
 from caffelint.api import check_paths
 from caffelint.config import Options
 from caffelint.fixing import FileFix, apply_round, fix_paths
+from caffelint.report.fixes import line_opcodes
 from caffelint.source import SourceFile
 from tests.conftest import corpus_files, shared_dir
 from tests.unit.test_upgrade import assert_same, assert_upgrade_matches_caffe, caffe_upgrade_net, parse_net
@@ -84,7 +84,7 @@ def comments(text: str) -> Counter:
 
 
 def changed_lines_outside_edits(before: str, after: str, applied: list) -> list[str]:
-    """Lines of `before` the diff changes although no edit touched them."""
+    """Lines of `before` that the diff removes or replaces although no edit touched them."""
     source = SourceFile("x", before)
     touched: set[int] = set()
     for e in applied:
@@ -92,14 +92,32 @@ def changed_lines_outside_edits(before: str, after: str, applied: list) -> list[
         touched.update(range(first - (e.start == e.end), last + 1))
     old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
     stray = []
-    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
-        if tag == "equal":
-            continue
-        lines = range(i1 + 1, i2 + 1) if i2 > i1 else [i1, i1 + 1]
-        if tag == "insert" and any(n in touched for n in lines):
-            continue
-        stray += [f"line {n}: {old[n - 1]!r}" for n in lines if n not in touched and 0 < n <= len(old)]
+    for hunk in _hunks(line_opcodes(old, new)):  # the diff `caffelint fix` shows
+        added = Counter(line for _, _, _, j1, j2 in hunk for line in new[j1:j2])
+        for _, i1, i2, _, _ in hunk:  # an insertion changes no line of the input: only i1..i2 count
+            for n in range(i1 + 1, i2 + 1):
+                if n in touched:
+                    continue
+                if added[old[n - 1]]:  # removed and added again in the same hunk: moved, not changed
+                    added[old[n - 1]] -= 1
+                    continue
+                stray.append(f"line {n}: {old[n - 1]!r}")
     return stray
+
+
+def _hunks(opcodes: list) -> list[list]:
+    """Changes grouped as a unified diff with 3 lines of context groups them."""
+    hunks: list[list] = []
+    gap = 7
+    for op in opcodes:
+        if op[0] == "equal":
+            gap = op[2] - op[1]
+            continue
+        if gap > 6 or not hunks:
+            hunks.append([])
+        hunks[-1].append(op)
+        gap = 0
+    return hunks
 
 
 def second_run_changes(path: Path, result: FileFix, texts: dict[str, str], unsafe: bool) -> bool:

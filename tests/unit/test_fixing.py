@@ -296,3 +296,14 @@ def test_cli_missing_file_is_one_line_exit_2(tmp_path):
     done = caffelint("fix", "nowhere.prototxt", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("caffelint: error: nowhere.prototxt")
+
+
+def test_the_diff_shows_an_inserted_layer_where_it_begins():
+    relu = 'layer {\n  name: "relu1"\n  type: "ReLU"\n  bottom: "conv1"\n  top: "conv1"\n}\n'
+    before = 'layer {\n  name: "conv1"\n  type: "Convolution"\n}\n' + relu
+    bn = 'layer {\n  name: "bn1"\n  type: "BatchNorm"\n  bottom: "conv1"\n  top: "conv1"\n}\n'
+    diff = unified_diff("net.prototxt", before, before.replace(relu, bn + relu))
+    assert diff.splitlines()[2:] == [
+        "@@ -2,6 +2,12 @@", '   name: "conv1"', '   type: "Convolution"', " }",
+        "+layer {", '+  name: "bn1"', '+  type: "BatchNorm"', '+  bottom: "conv1"', '+  top: "conv1"', "+}",
+        " layer {", '   name: "relu1"', '   type: "ReLU"']
