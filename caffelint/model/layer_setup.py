@@ -9,6 +9,7 @@ shapes of the layer's inputs live in the shape inference (model/shapes.py).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 
 from caffelint.model.geometry import Issue, conv_issues, pool_issues
@@ -29,14 +30,19 @@ def setup_issues(layer: Layer) -> list[Issue]:
     specific = _SPECIFIC.get(layer.type)
     if specific is not None:
         issues.extend(specific(layer))
-    if layer.type in facts("transformed")["types"]:
+    if layer.type in _types("transformed"):
         issues.extend(_transformer(layer))
-    if layer.type in facts("no_in_place")["types"]:
+    if layer.type in _types("no_in_place"):
         for i, top in enumerate(layer.tops):
             if top in layer.bottoms:
                 issues.append((layer.top_item(i), f"{layer.type} Layer does not allow in-place computation "
                                                     f"(top {top!r} is also its bottom)"))
     return issues
+
+
+@functools.cache
+def _types(section: str) -> frozenset[str]:
+    return frozenset(facts(section)["types"])
 
 
 def type_node(layer: Layer):

@@ -50,52 +50,50 @@ class LayerSpec:
 
     def __init__(self, type_name: str, entry: dict[str, Any]) -> None:
         self.type = type_name
-        self.entry = entry
         self.source: str = entry.get("source", "")
         self.requirements = tuple(Requirement(**r) for r in entry.get("required") or ())
+        self.auto_tops = bool(entry.get("auto_tops"))
+        self.one_top_per_bottom = bool(entry.get("one_top_per_bottom"))
+        self.tops_per_bottoms: int | None = entry.get("tops_per_bottoms")
+        params = entry.get("params")
+        # BatchNorm's blobs are statistics Caffe never updates: not learnable parameters
+        self.learns_parameters = not (isinstance(params, dict) and params.get("statistics"))
+        self._params = params
+        self._bottoms = _bounds(entry.get("bottoms"))
+        self._tops = _bounds(entry.get("tops"))
+        self._hidden: int = entry.get("hidden_states", 0)
+        self._extra_top = entry.get("extra_top_when")
+        self._fillers = tuple(entry.get("fillers") or ())
 
     def bottoms(self, layer: Layer) -> Bounds | None:
         """The bottom counts CheckBlobCounts accepts for `layer`, or None for no limit."""
-        bounds = _bounds(self.entry.get("bottoms"))
-        if bounds is not None and self._exposes_hidden(layer):
-            bounds = _shifted(bounds, self.entry["hidden_states"])
+        bounds = self._bottoms
+        if bounds is not None and self._hidden and self._exposes_hidden(layer):
+            bounds = _shifted(bounds, self._hidden)
         return bounds
 
     def tops(self, layer: Layer) -> Bounds | None:
         """The top counts accepted once Net::Init has added any anonymous tops."""
-        bounds = _bounds(self.entry.get("tops"))
+        bounds = self._tops
         if bounds is None:
             return None
-        if self._exposes_hidden(layer):
-            bounds = _shifted(bounds, self.entry["hidden_states"])
-        extra = self.entry.get("extra_top_when")
+        if self._hidden and self._exposes_hidden(layer):
+            bounds = _shifted(bounds, self._hidden)
+        extra = self._extra_top
         if extra and bounds.hi is not None and layer.get(extra["field"]) == extra["equals"]:
             bounds = Bounds(bounds.lo, bounds.hi + 1, bounds.exact)
         return bounds
 
-    @property
-    def auto_tops(self) -> bool:
-        return bool(self.entry.get("auto_tops"))
-
-    @property
-    def one_top_per_bottom(self) -> bool:
-        return bool(self.entry.get("one_top_per_bottom"))
-
-    @property
-    def tops_per_bottoms(self) -> int | None:
-        return self.entry.get("tops_per_bottoms")
-
     def effective_tops(self, layer: Layer) -> int:
         """How many tops the layer gets: written ones plus LossLayer's anonymous ones."""
         written = len(layer.tops)
-        bounds = _bounds(self.entry.get("tops"))
-        if self.auto_tops and bounds is not None:
-            return max(written, bounds.lo)
+        if self.auto_tops and self._tops is not None:
+            return max(written, self._tops.lo)
         return written
 
     def param_blobs(self, layer: Layer) -> int | None:
         """How many parameter blobs LayerSetUp creates (None: decided at run time)."""
-        params = self.entry.get("params")
+        params = self._params
         if params == "unknown":
             return None
         if not params:
@@ -110,16 +108,10 @@ class LayerSpec:
             count += params["static_input"]
         return count
 
-    @property
-    def learns_parameters(self) -> bool:
-        """False for BatchNorm, whose blobs are statistics Caffe never updates."""
-        params = self.entry.get("params")
-        return not (isinstance(params, dict) and params.get("statistics"))
-
     def fillers(self, layer: Layer) -> list[str]:
         """The FillerParameter fields GetFiller builds for this layer, as dotted paths."""
         out = []
-        for item in self.entry.get("fillers") or ():
+        for item in self._fillers:
             condition = item.get("if")
             if condition and not layer.get(condition):
                 continue
@@ -130,11 +122,11 @@ class LayerSpec:
         return out
 
     def _exposes_hidden(self, layer: Layer) -> bool:
-        return "hidden_states" in self.entry and bool(layer.get("recurrent_param.expose_hidden"))
+        return bool(layer.get("recurrent_param.expose_hidden"))
 
     def _has_static_input(self, layer: Layer) -> bool:
         # RecurrentLayer::LayerSetUp: static_input_ = bottom.size() > 2 + exposed hidden states
-        exposed = self.entry["hidden_states"] if self._exposes_hidden(layer) else 0
+        exposed = self._hidden if self._exposes_hidden(layer) else 0
         return len(layer.bottoms) > 2 + exposed
 
 

@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from caffelint.model.layer_specs import checkable
+from caffelint.model.layer_specs import LayerSpec, checkable
 from caffelint.model.net import Layer, NetState, NetView, PhaseGraph, scope
 from caffelint.model.shape_step import SHAPE, Shape, ShapeProblem, Step, describe, product
 
@@ -71,20 +71,21 @@ def infer_shapes(graph: PhaseGraph, input_shapes: dict[str, tuple] | None = None
         bottoms = [blobs.get(name) for name in layer.bottoms]
         datum = (datum_shapes or {}).get(layer.name)
         step = Step(layer, bottoms, tuple(datum[:3]) if datum is not None else None)
-        tops = _run(layer, step, RESHAPE.get(layer.type))
+        spec = checkable(layer)
+        tops = _run(layer, spec, step, RESHAPE.get(layer.type))
         if not layer.bottoms:
             tops = [_tuple(given[t]) if t in given else s for t, s in zip(layer.tops, tops)]
         result.problems.extend(step.problems)
         result.tops[layer.index] = tops
-        result.params[layer.index] = _params(layer, step)
+        result.params[layer.index] = _params(layer, spec, step)
         for name, shape in zip(layer.tops, tops):
             blobs[name] = shape
     return result
 
 
-def _run(layer: Layer, step: Step, reshape: Callable[[Step], list | None] | None) -> list[Shape | None]:
+def _run(layer: Layer, spec: LayerSpec | None, step: Step,
+         reshape: Callable[[Step], list | None] | None) -> list[Shape | None]:
     count = len(layer.tops)
-    spec = checkable(layer)
     if reshape is None or spec is None or not _counts_ok(layer, spec):
         return [None] * count
     tops = reshape(step)
@@ -97,7 +98,7 @@ def _run(layer: Layer, step: Step, reshape: Callable[[Step], list | None] | None
     return tops
 
 
-def _counts_ok(layer: Layer, spec) -> bool:
+def _counts_ok(layer: Layer, spec: LayerSpec) -> bool:
     """Blob counts Caffe accepts (NET020 reports the others; their shapes are not inferred)."""
     bottoms, tops = spec.bottoms(layer), spec.tops(layer)
     return ((bottoms is None or bottoms.accepts(len(layer.bottoms)))
@@ -128,8 +129,7 @@ def _cause(step: Step) -> str:
     return f"input {inputs}" if inputs else "as written"
 
 
-def _params(layer: Layer, step: Step) -> list[Shape | None] | None:
-    spec = checkable(layer)
+def _params(layer: Layer, spec: LayerSpec | None, step: Step) -> list[Shape | None] | None:
     if spec is None:
         return None
     expected = spec.param_blobs(layer)
