@@ -80,6 +80,11 @@ def test_an_unused_trailing_directive_is_removed_with_its_spaces(lint):
     assert fixed(text, prs) == DEBUG.format("", "")
 
 
+def test_removing_a_directive_with_a_reason_is_unsafe(lint):
+    _, findings = lint(DEBUG.format("", "  # caffelint: disable=SLV010 (kept while debugging)"), "SLV010", "SLV023")
+    assert [f.fix.applicability for f in findings if f.code == "PRS008"] == ["unsafe"]
+
+
 def test_an_unused_own_line_directive_is_removed_with_its_line(lint):
     text = 'net: "n.prototxt"\r\n# caffelint: disable=SLV010\r\ndisplay: 0\r\n'
     _, findings = lint(text, "SLV010")

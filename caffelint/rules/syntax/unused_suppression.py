@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from caffelint.edits import after_line_end, line_start
-from caffelint.findings import SAFE, Edit, Finding, Fix, Problem
+from caffelint.findings import SAFE, UNSAFE, Edit, Finding, Fix, Problem
 
 
 def unused_suppression_findings(directives: list, parsed, stamper, defer: Iterable[str] = ()) -> list[Finding]:
@@ -56,7 +56,7 @@ def _problem(d, parsed, stamper, defer: set[str]) -> Problem | None:
     title = "Remove the unused suppression" if whole else \
         f"Remove {', '.join(c.text for c in unused)} from the suppression"
     return Problem("unused-suppression", d.start, d.end, "unused suppression: " + "; ".join(reasons),
-                   Fix(title, SAFE, (edit,)))
+                   Fix(title, UNSAFE if whole and _has_remark(parsed, d) else SAFE, (edit,)))
 
 
 def _either(names: list[str]) -> str:
@@ -79,6 +79,11 @@ def _where(d) -> str:
     if not d.own_line:
         return "on this line"
     return "before its enable" if d.ranged else "in the next field"
+
+
+def _has_remark(parsed, d) -> bool:
+    """Words after the rule list (a reason); removing them drops a comment, so the fix is unsafe."""
+    return parsed.source.text[d.codes[-1].end:d.end].strip() != ""
 
 
 def _remove_comment(parsed, d) -> Edit:
