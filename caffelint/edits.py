@@ -194,11 +194,44 @@ def insert_field(source: SourceFile, block: Block | Bound, snippet: str, *,
 
 
 def set_value(source: SourceFile, node: Field | Scalar, value: str) -> Edit:
-    """Replace a scalar value (all adjacent string pieces of it) with the literal `value`."""
+    """Replace a scalar value (all adjacent string pieces of it) with the literal `value`.
+
+    A comment after it that lines up with a comment on the line above or
+    below stays in that column.
+    """
     item = node.value if isinstance(node, Field) else node
     if not isinstance(item, Scalar):
         raise ValueError("set_value replaces scalar values only")
-    return Edit(item.start, item.end, value)
+    return replace_keeping_comment_column(source, item.start, item.end, value)
+
+
+def replace_keeping_comment_column(source: SourceFile, start: int, end: int, new: str) -> Edit:
+    """Edit(start, end, new), with the spaces before an aligned trailing comment adjusted to keep it aligned."""
+    text = source.text
+    gap_end = end
+    while gap_end < len(text) and text[gap_end] == " ":
+        gap_end += 1
+    gap = gap_end - end
+    if gap == 0 or not text.startswith("#", gap_end) or "\n" in text[start:end]:
+        return Edit(start, end, new)
+    column = gap_end - line_start(text, gap_end)
+    if not _comment_at_column(text, gap_end, column):
+        return Edit(start, end, new)
+    new_gap = gap - (len(new) - (end - start))
+    return Edit(start, gap_end, new + " " * new_gap) if new_gap >= 1 else Edit(start, end, new)
+
+
+def _comment_at_column(text: str, offset: int, column: int) -> bool:
+    """Does the line above or below the one holding `offset` have a `#` at `column`?"""
+    first = line_start(text, offset)
+    above = line_start(text, first - 1) if first > 0 else None
+    below = after_line_end(text, offset)
+    for begin in (above, below if below < len(text) else None):
+        if begin is not None:
+            line = text[begin:line_end(text, begin)]
+            if len(line) > column and line[column] == "#" and line[:column].strip():
+                return True
+    return False
 
 
 def set_string(source: SourceFile, node: Field | Scalar, value: str) -> Edit:

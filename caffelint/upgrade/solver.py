@@ -26,7 +26,7 @@ def upgrade_solver_type(source: SourceFile, solver: Bound) -> SolverTypeUpgrade 
         value = ed.quote(new, ed.quote_of(solver))
         return SolverTypeUpgrade(
             f"solver_type: {entry.value} is deprecated; Caffe reads it as type: {new!r}",
-            [ed.rename(entry.node.name, "type"), ed.set_value(source, entry.item, value)])
+            [ed.replace_keeping_comment_column(source, entry.node.start, entry.item.end, f"type: {value}")])
     written = solver.get("type")
     if written == new:
         return SolverTypeUpgrade(

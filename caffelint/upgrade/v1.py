@@ -36,7 +36,7 @@ def upgrade_v1_layer(source: SourceFile, entry: Entry, quote: str, data_upgrade:
     out: list[Edit] = []
     if bound.has("type"):
         item = bound.entry("type").item
-        out.append(Edit(item.start, item.end, ed.quote(v1_type_name(bound.get("type")), quote)))
+        out.append(ed.set_value(source, item, ed.quote(v1_type_name(bound.get("type")), quote)))
     out += param_blocks(source, bound)
     if data_upgrade:
         out += move_transform_fields(source, bound)

@@ -222,3 +222,15 @@ def test_one_line_refuses_a_snippet_with_a_comment():
     with pytest.raises(ValueError):
         edits.one_line("a: 1  # why\nb: 2")
     assert edits.one_line('name: "#x"\ntype: "y"') == 'name: "#x" type: "y"'
+
+
+def test_set_value_keeps_an_aligned_comment_column():
+    text = ('layer {\n  name: "pool1"\n  type: "Pooling"\n  pooling_param {\n'
+            '    pool: STOCHASTIC    # one of MAX, AVE\n    kernel_size: 2      # 2x2 windows\n  }\n}\n')
+    source, _, bound = load(text)
+    pool = layer(bound, 0).value.msg("pooling_param").entry("pool").item
+    out = apply(text, edits.set_value(source, pool, "AVE"))
+    assert "    pool: AVE           # one of MAX, AVE\n    kernel_size: 2      # 2x2 windows\n" in out
+    lone = 'name: "a"   # alone\n'
+    source, doc, _ = load(lone)
+    assert apply(lone, edits.set_value(source, doc.fields[0], '"bb"')) == 'name: "bb"   # alone\n'
