@@ -92,10 +92,10 @@ def _old_layers(net: NetView, source: SourceFile, quote: str, inline: bool) -> l
         extra.append(Deprecation(bound.entry("input").node.name, _inputs_message(upgrade)))
     where = "a net inside the solver" if inline else "the net"
     message = f"{where} uses the {fmt} ({len(layers)} `layers` block{'s' if len(layers) != 1 else ''})"
-    message += "; Caffe does not upgrade nets written inside a solver and ignores `layers` there" if inline \
-        else "; Caffe converts it on every load"
     if manual:
         return [Deprecation(first.name, f"{message}; upgrade it by hand: {manual}")] + extra
+    message += "; Caffe does not upgrade nets written inside a solver and ignores `layers` there" if inline \
+        else "; Caffe converts it on every load"
     if _misread(net):  # the fix comes once the errors are fixed (in a later fix round)
         return [Deprecation(first.name, f"{message}; fix the errors inside it, then it can be upgraded")] + extra
     fix_edits = tuple(ed.merge_edits(edits))
