@@ -85,3 +85,18 @@ def good_lmdbs(caffe, digits) -> tuple[Path, Path]:
     caffe.convert(digits.root, digits.root / "train_good.txt", train, shuffle=True)
     caffe.convert(digits.root, digits.root / "test_good.txt", test, shuffle=False)
     return train, test
+
+
+@pytest.fixture(scope="session")
+def broken_lmdbs(caffe, digits) -> tuple[Path, Path]:
+    """Train and test LMDBs the broken way: labels 1..10, grouped by class (no --shuffle)."""
+    from fixtures.e2e.digits import write_list
+
+    out = []
+    for split in ("train", "test"):
+        listfile = digits.root / f"{split}_one_based_sorted.txt"
+        write_list(listfile, digits.entries, split, label_offset=1, order="sorted")
+        db = digits.root / f"{split}_one_based_sorted_lmdb"
+        caffe.convert(digits.root, listfile, db, shuffle=False)
+        out.append(db)
+    return out[0], out[1]
