@@ -193,35 +193,47 @@ class _ConfigFile:
         return out
 
     def setting(self, name: str, node) -> dict[str, Any]:
+        """The Options keyword arguments one top-level setting gives."""
+        attribute = name.replace("-", "_")
         if name in ("select", "ignore", "extend-select"):
-            return {name.replace("-", "_"): self.selectors(node, name)}
-        if name == "severity":
-            levels = []
-            for key, value in self.mapping(node, name, "a mapping rule -> error|warning|info", allow_null=True):
-                self.rule(key, name)
-                levels.append((key.value, self.choice(value, f"severity.{key.value}", LEVELS)))
-            return {"severity": tuple(levels)}
-        if name == "per-file-ignores":
-            return {"per_file_ignores": tuple(
-                (str(key.value), self.selectors(value, f"per-file-ignores.{key.value}"))
-                for key, value in self.mapping(node, name, "a mapping glob -> rules", allow_null=True))}
-        if name == "rules":
-            return {"rule_options": tuple(self.rule_settings(key, value)
-                                          for key, value in self.mapping(node, name, "a mapping rule -> options", allow_null=True))}
-        if name == "tier":
-            from caffelint.catalogue import TIERS
-
-            return {"tier": self.choice(node, name, TIERS)}
-        if name == "failure-threshold":
-            return {"failure_threshold": self.choice(node, name, LEVELS)}
+            return {attribute: self.selectors(node, name)}
         if name in ("require-data", "unsafe-fixes"):
-            return {name.replace("-", "_"): self.typed(node, name, "bool")}
-        if name == "sample":
-            value = self.typed(node, name, "int")
-            if value < 1:
-                raise self.error(node, f"sample: expected a number of records of at least 1, got {value}")
-            return {"sample": value}
-        return {name: self.path_setting(node, name)}  # proto, root
+            return {attribute: self.typed(node, name, "bool")}
+        if name in ("proto", "root"):
+            return {attribute: self.path_setting(node, name)}
+        readers = {"severity": self.severities, "per-file-ignores": self.per_file_ignores,
+                   "rules": self.rule_options, "tier": self.tier, "failure-threshold": self.threshold,
+                   "sample": self.sample}
+        return {"rule_options" if name == "rules" else attribute: readers[name](node, name)}
+
+    def severities(self, node, name: str) -> tuple[tuple[str, str], ...]:
+        out = []
+        for key, value in self.mapping(node, name, "a mapping rule -> error|warning|info", allow_null=True):
+            self.rule(key, name)
+            out.append((key.value, self.choice(value, f"{name}.{key.value}", LEVELS)))
+        return tuple(out)
+
+    def per_file_ignores(self, node, name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        pairs = self.mapping(node, name, "a mapping glob -> rules", allow_null=True)
+        return tuple((str(key.value), self.selectors(value, f"{name}.{key.value}")) for key, value in pairs)
+
+    def rule_options(self, node, name: str) -> tuple:
+        pairs = self.mapping(node, name, "a mapping rule -> options", allow_null=True)
+        return tuple(self.rule_settings(key, value) for key, value in pairs)
+
+    def tier(self, node, name: str) -> str:
+        from caffelint.catalogue import TIERS
+
+        return self.choice(node, name, TIERS)
+
+    def threshold(self, node, name: str) -> str:
+        return self.choice(node, name, LEVELS)
+
+    def sample(self, node, name: str) -> int:
+        value = self.typed(node, name, "int")
+        if value < 1:
+            raise self.error(node, f"{name}: expected a number of records of at least 1, got {value}")
+        return value
 
     def rule_settings(self, key, node) -> tuple[str, tuple[tuple[str, Any], ...]]:
         spec = self.rule(key, "rules")
@@ -246,16 +258,16 @@ class _ConfigFile:
 
         if allow_null and isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
             return []
+        prefix = f"{where}: " if where else ""
         if not isinstance(node, yaml.MappingNode):
-            raise self.error(node, f"{where + ': ' if where else ''}expected {expected}")
+            raise self.error(node, f"{prefix}expected {expected}")
         seen: dict[str, Any] = {}
         for key, _ in node.value:
             if not isinstance(key, yaml.ScalarNode):
-                raise self.error(key, f"{where + ': ' if where else ''}expected {expected}")
+                raise self.error(key, f"{prefix}expected {expected}")
             if key.value in seen:
                 first = seen[key.value].start_mark
-                raise self.error(key, f"{where + ': ' if where else ''}{key.value!r} is set twice "
-                                 f"(first on line {first.line + 1})")
+                raise self.error(key, f"{prefix}{key.value!r} is set twice (first on line {first.line + 1})")
             seen[key.value] = key
         return node.value
 
@@ -270,19 +282,22 @@ class _ConfigFile:
         else:
             raise self.error(node, f"{where}: expected a list of rule codes or names")
         for item, selector in items:
-            if selector.upper() != "ALL" and not any(s.code.startswith(selector.upper())
-                                                     for s in self.catalogue) \
-                    and self.catalogue.get(selector) is None:
-                names = [s.name for s in self.catalogue] + [s.code for s in self.catalogue]
-                raise self.error(item, f"{where}: unknown rule {selector!r}{self.did_you_mean(selector, names)}")
+            # A code, a name, a code prefix (NET, NET0) or ALL, as Catalogue.select accepts.
+            prefix = selector.upper()
+            if prefix != "ALL" and self.catalogue.get(selector) is None \
+                    and not any(spec.code.startswith(prefix) for spec in self.catalogue):
+                raise self.error(item, f"{where}: {self.unknown_rule(selector)}")
         return tuple(selector for _, selector in items)
 
     def rule(self, node, where: str):
         spec = self.catalogue.get(str(node.value))
         if spec is None:
-            names = [s.name for s in self.catalogue] + [s.code for s in self.catalogue]
-            raise self.error(node, f"{where}: unknown rule {node.value!r}{self.did_you_mean(str(node.value), names)}")
+            raise self.error(node, f"{where}: {self.unknown_rule(str(node.value))}")
         return spec
+
+    def unknown_rule(self, word: str) -> str:
+        names = [spec.name for spec in self.catalogue] + [spec.code for spec in self.catalogue]
+        return f"unknown rule {word!r}{self.did_you_mean(word, names)}"
 
     def choice(self, node, where: str, allowed: tuple[str, ...]) -> str:
         value = self.typed(node, where, "str")
