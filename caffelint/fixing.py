@@ -22,6 +22,9 @@ from caffelint.errors import CaffelintError, InputError, UsageError
 from caffelint.findings import SAFE, UNSAFE, Edit, Finding, Fix, Severity
 
 MAX_ROUNDS = 10
+# Fixes taken before all others in a round: other rules' edits assume the current format, and a
+# net upgrade deferred by an overlap would leave `layer` and `layers` mixed, which Caffe refuses.
+FIRST = ("deprecated-syntax",)
 
 
 @dataclass
@@ -105,7 +108,7 @@ def apply_round(text: str, findings: Iterable[Finding], *, unsafe: bool) -> tupl
     share one fix, like the parts of one net upgrade).
     """
     candidates = sorted((f for f in findings if may_apply(f.fix, unsafe)),
-                        key=lambda f: (f.fix.edits[0].start, f.fix.edits[-1].end, f.code))
+                        key=lambda f: (f.name not in FIRST, f.fix.edits[0].start, f.fix.edits[-1].end, f.code))
     taken: list[Edit] = []
     taken_fixes: set[tuple[Edit, ...]] = set()
     applied: list[Finding] = []

@@ -75,6 +75,14 @@ def test_a_round_skips_a_fix_that_overlaps_one_already_taken():
     assert (out, applied) == ("Xdef", [first])
 
 
+def test_the_format_upgrade_goes_first_whatever_its_place():
+    other = finding(0, 3, "X")
+    upgrade = Finding("UPG001", "deprecated-syntax", Severity.WARNING, "m", other.span,
+                      Fix("Upgrade", SAFE, (Edit(2, 4, "Y"), Edit(5, 6, "Z"))))
+    out, applied = apply_round("abcdef", [other, upgrade], unsafe=False)
+    assert (out, applied) == ("abYeZ", [upgrade])
+
+
 def test_a_round_counts_a_shared_fix_once_for_each_finding():
     text = "abcdef"
     a = finding(0, 1, "X")
