@@ -59,12 +59,9 @@ class Scope:
     first: int
     last: int
     directive: Directive
-    excluded: frozenset[str] = frozenset()
 
     def covers(self, finding: Finding) -> bool:
-        line = finding.span.start.line
-        return (self.first <= line <= self.last and finding.code not in self.excluded
-                and self.code in (ALL, finding.code))
+        return self.first <= finding.span.start.line <= self.last and self.code in (ALL, finding.code)
 
 
 def read_directives(parsed, catalogue) -> list[Directive]:
