@@ -270,8 +270,12 @@ def remove_field(source: SourceFile, field: Field) -> Edit:
     joined it to them go.  Comments on other lines stay; comments inside a
     removed message block go with it.
     """
+    return remove_span(source, field.start, field.full_end)
+
+
+def remove_span(source: SourceFile, start: int, end: int) -> Edit:
+    """Delete text[start:end] (whole fields), with its line or the spaces that joined it to others."""
     text = source.text
-    start, end = field.start, field.full_end
     alone_before = starts_line(text, start)
     tail = text[end:line_end(text, end)]
     rest = tail.lstrip(" \t")
@@ -347,8 +351,15 @@ def replace_fields(source: SourceFile, fields: list[Field], lines: list[tuple[st
     fields = sorted(set(fields), key=lambda f: f.start)
     first = fields[0]
     if not alone_on_line(source, first):
-        edits = [Edit(first.start, first.full_end, one_line("\n".join(line for line, _ in lines)))]
-        return merge_edits(edits + [remove_field(source, f) for f in fields[1:]])
+        runs: list[list[Field]] = []  # fields separated by spaces only go as one stretch
+        for f in fields:
+            if runs and text[runs[-1][1].full_end:f.start].strip(" \t") == "":
+                runs[-1][1] = f
+            else:
+                runs.append([f, f])
+        (head, last), *rest = runs
+        edits = [Edit(head.start, last.full_end, one_line("\n".join(line for line, _ in lines)))]
+        return merge_edits(edits + [remove_span(source, a.start, b.full_end) for a, b in rest])
     carried: dict[Field, str] = {}
     edits = []
     for f in fields:

@@ -234,3 +234,25 @@ def test_set_value_keeps_an_aligned_comment_column():
     lone = 'name: "a"   # alone\n'
     source, doc, _ = load(lone)
     assert apply(lone, edits.set_value(source, doc.fields[0], '"bb"')) == 'name: "bb"   # alone\n'
+
+
+def test_replace_fields_on_their_own_lines_carries_their_comments():
+    text = 'layers {\n  name: "c"\n  blobs_lr: 1   # weights\n  # biases learn faster\n  blobs_lr: 2\n}\n'
+    source, _, bound = load(text)
+    fields = [e.node for e in bound.entries_of("layers")[0].value.entries_of("blobs_lr")]
+    lines = [("param {", None), ("  lr_mult: 1", fields[0]), ("}", None),
+             ("param {", None), ("  lr_mult: 2", fields[1]), ("}", None)]
+    out = edits.merge_edits(edits.replace_fields(source, fields, lines))
+    result = text
+    for e in reversed(out):
+        result = result[:e.start] + e.text + result[e.end:]
+    assert result == ('layers {\n  name: "c"\n  param {\n    lr_mult: 1   # weights\n  }\n  param {\n'
+                      '    lr_mult: 2\n  }\n  # biases learn faster\n}\n')
+
+
+def test_replace_fields_sharing_a_line_stays_on_that_line():
+    text = 'input: "data" input_dim: 1 input_dim: 2  # shape\nname: "n"\n'
+    source, doc, _ = load(text)
+    fields = [f for f in doc.fields if f.key.startswith("input")]
+    out = edits.replace_fields(source, fields, [("layer {", None), ('  name: "in"', None), ("}", None)])
+    assert apply(text, *out) == 'layer { name: "in" }  # shape\nname: "n"\n'
