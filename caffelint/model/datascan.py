@@ -78,12 +78,13 @@ def scan_lmdb(path: str, sample: int | None = None, progress=None) -> DataScan:
     try:
         with lmdb.open_readonly(path) as env, lmdb.read_transaction(env) as txn:
             scan.records = lmdb.record_count(env)
+            starts: list[bytes] = []
             if sample and sample < scan.records:
                 scan.sampled = True
-                _scan_stretches(txn, scan, scanner, sample)
+                _scan_stretches(txn, scan, scanner, sample, starts)
             else:
                 _scan_all(txn, scan, scanner, progress)
-            _pixel_sample(txn, scan, scanner)
+            _pixel_sample(txn, scan, scanner, starts)
     except lmdb.LmdbError as exc:
         scan.error = str(exc)
     finally:
@@ -112,30 +113,33 @@ def _scan_all(txn, scan: DataScan, scanner, progress) -> None:
             progress.update(scanner.records)
 
 
-def _scan_stretches(txn, scan: DataScan, scanner, sample: int) -> None:
+def _scan_stretches(txn, scan: DataScan, scanner, sample: int, keys: list[bytes]) -> None:
     import numpy as np
 
     from caffelint.model import lmdb
 
     labels = array("q")
     starts: list[int] = []
-    for stretch in lmdb.stretches(txn, scan.records, sample):
+    for stretch in lmdb.stretches(txn, scan.records, sample, keys):
         starts.append(len(labels))
         scanner.feed(stretch, labels)
     scan.labels.add(np.frombuffer(labels, dtype=np.int64), segment_starts=[s for s in starts if s < len(labels)])
 
 
-def _pixel_sample(txn, scan: DataScan, scanner) -> None:
-    """Value range over a few records spread over the database; encoded ones are decoded (Pillow)."""
+def _pixel_sample(txn, scan: DataScan, scanner, spread: list[bytes]) -> None:
+    """Value range over a few records spread over the database (reusing the sample's stretch starts
+    when there are some); encoded ones are decoded with Pillow."""
     import numpy as np
 
     from caffelint.model import lmdb
     from caffelint.model.datum import ENCODED, DatumError, encoded_bytes, payload_values
 
-    encoded = any(shape[3] == ENCODED for shape in scanner.shapes)
+    encoded = any(len(shape) > 3 and shape[3] == ENCODED for shape in scanner.shapes)
+    count = DECODE_SAMPLE if encoded else PIXEL_SAMPLE
+    keys = spread[::max(1, len(spread) // count)][:count] if spread else lmdb.spread_keys(txn.cursor(), count)
     cursor = txn.cursor()
     ranges = []
-    for key in lmdb.spread_keys(txn.cursor(), DECODE_SAMPLE if encoded else PIXEL_SAMPLE):
+    for key in keys:
         if not cursor.set_key(key):
             continue
         value = cursor.value()

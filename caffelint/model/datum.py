@@ -161,81 +161,77 @@ class DatumScanner:
         self.foreign = 0
         self.records = 0
         self._general_labels = 0  # labels the general walker appended
+        self._labels: array = array("q")
+        self._start = (0, 0)  # len(labels) and bad when this feed began
 
     def feed(self, values: Iterable, labels: array) -> int:
-        """Scan `values`, appending each good record's label to `labels`; returns records read."""
+        """Scan `values`, appending each good record's label to `labels`; returns records read.
+
+        Every record either appends a label or counts as bad, so the loops keep no counter.
+        """
         values = iter(values)
-        read = 0
+        self._labels, self._start = labels, (len(labels), self.bad)
+        general_before = self._general_labels
         if self.layout is None and not self.shapes:
             for first in values:  # the first good record teaches the layout
-                read = 1
-                self._general(first, labels.append, 1)
+                self._general(first, labels.append)
                 if self.shapes:
                     self.layout = Layout.learn(first, read_datum(first))
                 break
-        self.records += read
-        before, general_before = len(labels), self._general_labels
         if self.layout is None:
-            read_now = self._loop_general(values, labels.append)
+            self._loop_general(values, labels.append)
         elif self.layout.tail_label:
-            read_now = self._loop_tail_label(values, labels.append)
+            self._loop_tail_label(values, labels.append)
         else:
-            read_now = self._loop_head_label(values, labels.append)
-        fast = (len(labels) - before) - (self._general_labels - general_before)
+            self._loop_head_label(values, labels.append)
+        appended = len(labels) - self._start[0]
+        fast = appended - (self._general_labels - general_before)
         if fast:
             self._tally(self.layout.shape, fast, self.records)
-        self.records += read_now
-        return read + read_now
-
-    def _loop_general(self, values, put) -> int:
-        read = 0
-        general = self._general
-        for value in values:
-            read += 1
-            general(value, put, read)
+        read = appended + self.bad - self._start[1]
+        self.records += read
         return read
 
-    def _loop_tail_label(self, values, put) -> int:
+    def _loop_general(self, values, put) -> None:
+        general = self._general
+        for value in values:
+            general(value, put)
+
+    def _loop_tail_label(self, values, put) -> None:
         # uint8 records: head (shape fields, data tag and length), payload, then label tag + varint
         head = self.layout.head
         h = len(head)
         base = h + self.layout.payload_bytes
-        one, two = base + 2, base + 3
+        at, one, two, tag = base + 1, base + 2, base + 3, LABEL_TAG
         general = self._general
-        read = 0
         for v in values:
-            read += 1
             n = len(v)
-            if n == one and v[base] == LABEL_TAG and v[:h] == head:
-                put(v[base + 1])
-            elif n == two and v[base] == LABEL_TAG and v[base + 1] > 127 and v[base + 2] < 128 \
-                    and v[:h] == head:
-                put((v[base + 1] & 0x7F) | (v[base + 2] << 7))
+            if n == one and v[base] == tag and v[:h] == head:
+                put(v[at])
+            elif n == two and v[base] == tag and v[at] > 127 and v[one] < 128 and v[:h] == head:
+                put((v[at] & 0x7F) | (v[one] << 7))
             elif n == base and v[:h] == head:
                 put(0)  # label not written: Caffe reads the default 0
             else:
-                general(v, put, read)
-        return read
+                general(v, put)
 
-    def _loop_head_label(self, values, put) -> int:
+    def _loop_head_label(self, values, put) -> None:
         # float records: head (shape fields), label tag + one-byte varint, then floats of 5 bytes each;
         # the first float's tag is checked, the rest is trusted once length and head agree
         head = self.layout.head
         h = len(head)
-        total = h + 2 + self.layout.payload_bytes
+        at, first_float, total = h + 1, h + 2, h + 2 + self.layout.payload_bytes
+        tag, float_tag = LABEL_TAG, FLOAT_TAG
         general = self._general
-        read = 0
         for v in values:
-            read += 1
-            if len(v) == total and v[h] == LABEL_TAG and v[h + 1] < 128 and v[h + 2] == FLOAT_TAG \
+            if len(v) == total and v[h] == tag and v[at] < 128 and v[first_float] == float_tag \
                     and v[:h] == head:
-                put(v[h + 1])
+                put(v[at])
             else:
-                general(v, put, read)
-        return read
+                general(v, put)
 
-    def _general(self, value, put, nth: int) -> None:
-        ordinal = self.records + nth - 1
+    def _general(self, value, put) -> None:
+        ordinal = self.records + len(self._labels) - self._start[0] + self.bad - self._start[1]
         try:
             fields = read_datum(value)
         except DatumError as exc:

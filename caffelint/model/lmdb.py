@@ -138,17 +138,20 @@ def all_values(txn) -> Iterator[memoryview]:
     return txn.cursor().iternext(keys=False, values=True)
 
 
-def stretches(txn, total: int, wanted: int) -> Iterator[Iterator[memoryview]]:
+def stretches(txn, total: int, wanted: int, keys_out: list | None = None) -> Iterator[Iterator[memoryview]]:
     """About `wanted` values as runs of consecutive records spread over the whole key range.
 
     Runs keep local order (needed to see unshuffled data); their starts come from
-    `spread_keys`, so a sample of a sorted database sees every part of it.
+    `spread_keys`, so a sample of a sorted database sees every part of it.  The start
+    keys are appended to `keys_out` when given.
     """
     from itertools import islice
 
     count = max(1, min(wanted, round(wanted ** 0.5)))
     length, extra = divmod(wanted, count)
     starts = spread_keys(txn.cursor(), count)
+    if keys_out is not None:
+        keys_out.extend(starts)
     cursor = txn.cursor()
     last_read = None
     for i, key in enumerate(starts):
@@ -203,13 +206,8 @@ def spread_keys(cursor, count: int) -> list[bytes]:
 
 # A byte seen at a position stands for its whole class: a digit there means any digit may be.
 _CLASSES = [(0x30, 0x39), (0x41, 0x5A), (0x61, 0x7A)]
-
-
-def _class_of(byte: int) -> tuple[int, int]:
-    for low, high in _CLASSES:
-        if low <= byte <= high:
-            return low, high
-    return byte, byte
+_CLASS_LOW = [next((lo for lo, hi in _CLASSES if lo <= b <= hi), b) for b in range(256)]
+_CLASS_HIGH = [next((hi for lo, hi in _CLASSES if lo <= b <= hi), b) for b in range(256)]
 
 
 class _Alphabet:
@@ -220,14 +218,17 @@ class _Alphabet:
         self.high: list[int] = []
 
     def learn(self, key: bytes) -> None:
+        lows, highs = self.low, self.high
         for i, byte in enumerate(key):
-            low, high = _class_of(byte)
-            if i == len(self.low):
-                self.low.append(low)
-                self.high.append(high)
+            low, high = _CLASS_LOW[byte], _CLASS_HIGH[byte]
+            if i == len(lows):
+                lows.append(low)
+                highs.append(high)
             else:
-                self.low[i] = min(self.low[i], low)
-                self.high[i] = max(self.high[i], high)
+                if low < lows[i]:
+                    lows[i] = low
+                if high > highs[i]:
+                    highs[i] = high
 
     def midpoint(self, low: bytes, high: bytes) -> bytes | None:
         """A key between `low` and `high`, or None when no key can lie strictly between."""
