@@ -14,25 +14,17 @@ from caffelint.upgrade.tables import SOLVER_TYPES
 @dataclass
 class SolverTypeUpgrade:
     message: str
-    edits: list[Edit]  # empty when there is no automatic fix
+    edits: list[Edit]
 
 
 def upgrade_solver_type(source: SourceFile, solver: Bound) -> SolverTypeUpgrade | None:
+    """solver_type alone: the edit to `type`.  With `type` set too, Caffe refuses the solver; that
+    conflict is solver-type-conflict's (SLV015) to report."""
     entry = solver.entry("solver_type")
-    if entry is None:
+    if entry is None or solver.has("type"):
         return None
     new = SOLVER_TYPES[entry.value]
-    if not solver.has("type"):
-        value = ed.quote(new, ed.quote_of(solver))
-        return SolverTypeUpgrade(
-            f"solver_type: {entry.value} is deprecated; Caffe reads it as type: {new!r}",
-            [ed.replace_keeping_comment_column(source, entry.node.start, entry.item.end, f"type: {value}")])
-    written = solver.get("type")
-    if written == new:
-        return SolverTypeUpgrade(
-            f"solver_type: {entry.value} repeats type: {written!r}, and Caffe refuses a solver that sets "
-            "both (\"old solver_type field (enum) and new type field (string) cannot be both specified\")",
-            [ed.remove_field(source, entry.node)])
+    value = ed.quote(new, ed.quote_of(solver))
     return SolverTypeUpgrade(
-        f"solver_type: {entry.value} and type: {written!r} disagree, and Caffe refuses a solver that sets "
-        "both; keep the one you mean", [])
+        f"solver_type: {entry.value} is deprecated; Caffe reads it as type: {new!r}",
+        [ed.replace_keeping_comment_column(source, entry.node.start, entry.item.end, f"type: {value}")])
