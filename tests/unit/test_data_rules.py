@@ -187,3 +187,26 @@ def test_no_progress_line_when_stderr_is_not_a_terminal(tmp_path):
     (tmp_path / "net.prototxt").write_text(lmdb_layer("train_lmdb"))
     result = run_cli(tmp_path, "net.prototxt", "--select", "DAT")
     assert result.stderr == ""
+
+
+def test_input_evidence_float_data_scaled_twice(tmp_path):
+    build_data.digits_lmdb_float(tmp_path / "train_lmdb")
+    (tmp_path / "net.prototxt").write_text(lmdb_layer("train_lmdb", transform="transform_param { scale: 0.00390625 }"))
+    [text] = messages(findings(tmp_path, "net.prototxt", select="INP001"), "INP001")
+    assert "the records hold float values 0..1 in 32 sampled records of 'train_lmdb', already in 0..1" in text
+    assert "shrinks them to 0..0.0039" in text
+    build_data.digits_lmdb(tmp_path / "uint8_lmdb")
+    (tmp_path / "net.prototxt").write_text(lmdb_layer("uint8_lmdb", transform="transform_param { scale: 0.00390625 }"))
+    assert findings(tmp_path, "net.prototxt", select="INP001") == []
+
+
+def test_input_evidence_hdf5_raw_values(tmp_path):
+    build_data.digits_hdf5_raw(tmp_path / "train.txt")
+    (tmp_path / "net.prototxt").write_text('layer { name: "h" type: "HDF5Data" top: "data" top: "label"\n'
+                                           '  hdf5_data_param { source: "train.txt" batch_size: 10 } }\n')
+    [text] = messages(findings(tmp_path, "net.prototxt", select="INP001"), "INP001")
+    assert "the HDF5 data holds values 0..255" in text
+    build_data.digits_hdf5(tmp_path / "scaled.txt")
+    (tmp_path / "net.prototxt").write_text('layer { name: "h" type: "HDF5Data" top: "data" top: "label"\n'
+                                           '  hdf5_data_param { source: "scaled.txt" batch_size: 10 } }\n')
+    assert findings(tmp_path, "net.prototxt", select="INP001") == []

@@ -59,3 +59,30 @@ def _normalized_downstream(graph: PhaseGraph, data: Layer) -> bool:
                 frontier.extend((reader, top) for top in reader.tops)
     return bool(weighted) and all(any(r.type in NORMALIZERS for r in graph.readers(w, w.tops[0]))
                                   for w in weighted if w.tops)
+
+
+# -- evidence from the data (model/datasource.py scans the source; --no-data skips this) --------
+
+def check_data(source, ctx: RuleContext) -> Iterator[Finding]:
+    """What only the records show: HDF5 values no transform_param can scale (HDF5Data refuses
+    one), and values already in 0..1 that a scale shrinks again.  Raw pixels with no scale and
+    no mean are check_net's: the pixel range would only repeat that finding."""
+    from caffelint.rules.data import scanned
+
+    scan = scanned(source)
+    pixels = scan.pixels if scan is not None else None
+    if pixels is None:
+        return
+    seen = f"{pixels.low:g}..{pixels.high:g} in {pixels.records} sampled records of {source.written!r}"
+    if source.layer.type == "HDF5Data":
+        if pixels.low >= 0 and pixels.high > 2:
+            yield ctx.finding(source.item, f"the HDF5 data holds values {seen}, and HDF5Data cannot scale "
+                                           f"them (\"does not transform data\"): store them scaled, e.g. /255")
+        return
+    transform = transform_of(source.layer)
+    top = max(abs(pixels.low), abs(pixels.high)) * transform.scale
+    if transform.scale < 1 and not transform.has_mean and 0 < pixels.high <= 1 and top < 0.05:
+        yield ctx.finding(source.item, f"the records hold {pixels.kind} values {seen}, already in 0..1, "
+                                       f"and scale {transform.scale:g} shrinks them to 0..{top:.2g}: inputs "
+                                       f"that small learn slowly; drop the scale",
+                          notes=[(transform.scale_at, f"scale {transform.scale:g}")] if transform.scale_at else [])
