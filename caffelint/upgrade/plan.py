@@ -2,7 +2,7 @@
 
 Caffe's UpgradeNetAsNeeded runs, in order: V0 -> V1 (padding layers first),
 the data-transformation move, V1 -> V2, net inputs -> Input layer, BatchNorm
-rates.  A net in V0 or V1 format is upgraded as a whole by one fix (its
+rates.  The last is batchnorm-learnable-stats' (BN003) to report.  A net in V0 or V1 format is upgraded as a whole by one fix (its
 Input layer included), because a half-upgraded net mixing `layers` and
 `layer` is one Caffe refuses.
 """
@@ -17,7 +17,7 @@ from caffelint.findings import Edit
 from caffelint.model.net import NetView
 from caffelint.model.solver import SolverView
 from caffelint.source import SourceFile
-from caffelint.upgrade import batchnorm, inputs, v0, v1
+from caffelint.upgrade import inputs, v0, v1
 from caffelint.upgrade.solver import upgrade_solver_type
 from caffelint.upgrade.tables import V0_NET_FIELDS
 
@@ -46,10 +46,6 @@ def plan_net(net: NetView, source: SourceFile) -> list[Deprecation]:
         found += _old_layers(net, source, quote, inline)
     elif bound.has("input"):
         found.append(_inputs_alone(source, net, quote))
-    for entry in bound.entries_of("layer"):
-        rates = batchnorm.learning_rates(entry.value)
-        if rates is not None:
-            found.append(_batchnorm(source, entry, rates, inline))
     return found
 
 
@@ -175,14 +171,3 @@ def _inputs_alone(source: SourceFile, net: NetView, quote: str) -> Deprecation:
     unsafe = [upgrade.unsafe] if upgrade.unsafe else []
     return Deprecation(where, _inputs_message(upgrade), "Replace the input fields with an Input layer",
                        tuple(upgrade.edits), unsafe)
-
-
-def _batchnorm(source: SourceFile, entry, rates: list[float], inline: bool) -> Deprecation:
-    layer = entry.value
-    shown = ", ".join(f"{r:g}" for r in rates)
-    consequence = "Caffe refuses it inside a solver, where nets are not upgraded" if inline \
-        else "Caffe's upgrade sets lr_mult and decay_mult to 0 on all three"
-    message = (f"BatchNorm {layer.get('name')!r} declares 3 param blocks with lr_mult {shown}; its "
-               f"statistics are not learned, and {consequence}")
-    return Deprecation(layer.entries_of("param")[0].node.name, message,
-                       "Set lr_mult and decay_mult to 0", tuple(batchnorm.zero_rates(source, layer)))
