@@ -41,7 +41,7 @@ def check_net(net: NetView, ctx: RuleContext) -> Iterator[Finding]:
                 shared.add(name)
             param = layer.param(PARAMS[layer.type])
             filler = param.msg("weight_filler") if param is not None else None
-            if param is None or _fills(filler) or _frozen_weights(layer) or _classifier(graph, layer):
+            if param is None or _fills(filler) or _frozen_weights(layer):
                 continue
             zero.append((layer, param, filler, "msra" if _rectified(graph, layer) else "xavier"))
     if not zero:
@@ -62,23 +62,6 @@ def check_net(net: NetView, ctx: RuleContext) -> Iterator[Finding]:
         fix=Fix(f"Add msra (before ReLU) or xavier weight fillers to {len(zero)} "
                 f"layer{'s' if len(zero) > 1 else ''}", UNSAFE,
                 tuple(_edit(ctx, param, filler, kind) for _, param, filler, kind in zero)))
-
-
-def _classifier(graph: PhaseGraph, layer: Layer) -> bool:
-    """The last weighted layer before a loss: zero weights there still learn (dW = x dy), and
-    FCN initialises its score layers to zero on purpose (Long et al. 2015, sec. 4.1)."""
-    frontier, seen = [(layer, top) for top in layer.tops], set()
-    while frontier:
-        writer, blob = frontier.pop()
-        for reader in graph.readers(writer, blob):
-            if reader in seen:
-                continue
-            seen.add(reader)
-            if reader.type.endswith("Loss"):
-                return True
-            if reader.type not in type_set("learnable") or reader.is_frozen:  # FCN's fixed upsampling
-                frontier.extend((reader, top) for top in reader.tops)
-    return False
 
 
 def _fills(filler) -> bool:
