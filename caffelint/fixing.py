@@ -160,54 +160,55 @@ def fix_paths(paths: list[str], options: Options, *, apply: bool = False, from_l
     report = check_paths(paths, options, debug)
     files = {os.path.realpath(p.path): p for p in report.files}
     results = {real: FileFix(parsed.path, parsed.source.text, parsed.source.text) for real, parsed in files.items()}
-    texts: dict[str, str] = {}
-    from_log_findings = _log_findings(from_log, report.project, options, catalogue_mod.load(), debug) \
-        if from_log else []
-    extra = from_log_findings
+    log_findings = _log_findings(from_log, report.project, options, catalogue_mod.load(), debug) if from_log else []
+    texts: dict[str, str] = {}  # real path -> the text fixed so far
     seen = {_state(texts)}
+    extra = log_findings  # a log's advice applies to the solver as it was when the log was written: once
     for _round in range(MAX_ROUNDS):
-        findings = report.findings + extra
-        extra = []  # a log's advice applies to the solver as it was when the log was written
-        changed = False
-        for real, own in _by_file(findings).items():
-            result = results.get(real)
-            if result is None or result.error:
-                continue
-            unsafe = effective(options, result.path).unsafe_fixes
-            before = texts.get(real, result.before)
-            after, applied = apply_round(before, own, unsafe=unsafe)
-            if after == before:
-                continue
-            problem = _refusal(before, after, files[real].kind, options)
-            if problem:
-                codes = ", ".join(sorted({f.code for f in applied}))
-                result.error = f"{result.path}: not fixed: the fixes of {codes} {problem}; the file is untouched"
-                texts.pop(real, None)
-                changed = True
-                continue
-            texts[real] = after
-            result.fixed += applied
-            result.rounds.append((before, sorted({e for f in applied for e in f.fix.edits},
-                                                 key=lambda e: (e.start, e.end))))
-            changed = True
-        if not changed:
+        if not _fix_round(report.findings + extra, results, files, texts, options):
             break
-        state = _state(texts)
+        extra = []
         report = check_paths(paths, options, debug, texts)
-        if state in seen:
+        if _state(texts) in seen:
             break
-        seen.add(state)
+        seen.add(_state(texts))
     for real, text in texts.items():
         results[real].after = text
     if apply:
         for result in results.values():
             if result.changed:
                 _write(result, follow_symlinks)
-    threshold = Severity.parse(options.failure_threshold)
     touched = [r for r in results.values() if r.changed or r.error]
     applied = {id(f) for r in touched for f in r.fixed}
-    remaining = report.findings + [f for f in from_log_findings if id(f) not in applied]
-    return FixReport(touched, remaining, threshold, apply, checked=len(results))
+    remaining = report.findings + [f for f in log_findings if id(f) not in applied]
+    return FixReport(touched, remaining, Severity.parse(options.failure_threshold), apply, checked=len(results))
+
+
+def _fix_round(findings: list[Finding], results: dict[str, FileFix], files: dict, texts: dict[str, str],
+               options: Options) -> bool:
+    """Apply one round of fixes to every file's current text; True if any file changed (or was refused)."""
+    changed = False
+    for real, own in _by_file(findings).items():
+        result = results.get(real)
+        if result is None or result.error:
+            continue
+        before = texts.get(real, result.before)
+        after, applied = apply_round(before, own, unsafe=effective(options, result.path).unsafe_fixes)
+        if after == before:
+            continue
+        changed = True
+        problem = _refusal(before, after, files[real].kind, options)
+        if problem:
+            codes = ", ".join(sorted({f.code for f in applied}))
+            result.error = f"{result.path}: not fixed: the fixes of {codes} {problem}; the file is untouched"
+            result.fixed, result.rounds = [], []
+            texts.pop(real, None)
+            continue
+        texts[real] = after
+        result.fixed += applied
+        result.rounds.append((before, sorted({e for f in applied for e in f.fix.edits},
+                                             key=lambda e: (e.start, e.end))))
+    return changed
 
 
 def _by_file(findings: list[Finding]) -> dict[str, list[Finding]]:
