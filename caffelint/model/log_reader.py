@@ -56,7 +56,7 @@ class LogReader:
                 self.feed(decode(raw).rstrip("\r\n"))
         self._close_run(self.line_no)
         self.log.line_count = self.line_no
-        self.log.runs = [run for run in self.log.runs if run.has_data or run.fatal or run.solver]
+        self.log.runs = [run for run in self.log.runs if run.has_data or run.fatal or run.solver or run.nets]
         for i, run in enumerate(self.log.runs):
             run.index = i
         return self.log

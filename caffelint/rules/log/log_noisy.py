@@ -22,7 +22,7 @@ def check_log(log: TrainingLog, ctx: RuleContext) -> Iterator[Finding]:
         half = data.after(data.iter_at(len(data) // 2))
         level = float(np.median(half.values))
         width = float(np.median(np.abs(half.values - rolling_median(half.values, 9))))
-        initial = float(data.values[0])
+        initial = float(np.median(data.values[:5]))  # the start of the curve, not one noisy batch
         if level <= 0 or initial <= 0:
             continue  # losses with negative terms have no level to compare with
         if width < opts["relative_width"] * level or width < opts["min_width"] * initial:
