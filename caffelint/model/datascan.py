@@ -47,6 +47,7 @@ class DataScan:
     decoded_shapes: dict[tuple, int] = field(default_factory=dict)  # from decoding a few encoded records
     encoded_formats: dict[str, int] = field(default_factory=dict)  # "JPEG", "PNG" ... in that sample
     missing_files: tuple[int, int, str] | None = None  # (missing, checked, an example) for lists
+    first_key: bytes = b""  # of an LMDB: convert_imageset's `%08d_<list line's path>`
     error: str | None = None  # the source cannot be read at all
     not_inspected: str | None = None  # why the source was left alone (LEVELDB, no h5py)
     seconds: float = 0.0
@@ -78,6 +79,7 @@ def scan_lmdb(path: str, sample: int | None = None, progress=None) -> DataScan:
     try:
         with lmdb.open_readonly(path) as env, lmdb.read_transaction(env) as txn:
             scan.records = lmdb.record_count(env)
+            scan.first_key = lmdb.first_key(txn)
             starts: list[bytes] = []
             if sample and sample < scan.records:
                 scan.sampled = True

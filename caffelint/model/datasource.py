@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass, field
 
 from caffelint.model.datascan import DataScan
 from caffelint.model.net import Layer, NetView, PhaseGraph
-from caffelint.model.solver import resolve_path
+from caffelint.model.solver import display_path, resolve_path
 
+LIST_CANDIDATES = 1000  # folder entries looked at when looking for an LMDB's image list
 DATA_PARAMS = {"Data": "data_param", "ImageData": "image_data_param", "HDF5Data": "hdf5_data_param"}
 # Transformation settings and where older syntax keeps them: V1 data params held scale, mean_file,
 # crop_size and mirror before transform_param existed (UpgradeNetDataTransformation in
@@ -147,6 +149,22 @@ class DataSource:
     def _base_file(self) -> str:
         return self.net.file.path if self.net.file is not None else self.path
 
+    def list_file(self) -> str | None:
+        """The image list an LMDB was built from, when one beside it (or beside the net) starts with
+        the image its first key names: convert_imageset keys records `%08d_<path>` in list order."""
+        scan = self.scan if self.kind == "lmdb" else None
+        match = re.match(rb"\d{8}_(.+)", scan.first_key) if scan is not None else None
+        if match is None:
+            return None
+        first = match.group(1).decode("utf-8", "surrogateescape")
+        folders = [os.path.dirname(os.path.abspath(self.path))]
+        folders += [os.path.dirname(folders[0]), os.path.dirname(os.path.abspath(self._base_file()))]
+        for folder in dict.fromkeys(folders):
+            for candidate in _text_files(folder):
+                if _first_path(candidate) == first:
+                    return display_path(candidate)
+        return None
+
     @functools.cached_property
     def graphs(self) -> list[PhaseGraph]:
         """The phase graphs (TRAIN, TEST) in which this layer is instantiated."""
@@ -203,6 +221,31 @@ class DataSource:
                     found.setdefault((classifier.layer.name, classifier.num_output, classifier.ignore_label),
                                      classifier)
         return list(found.values())
+
+
+def _text_files(folder: str) -> list[str]:
+    """*.txt files of `folder`, looking at no more than LIST_CANDIDATES entries (image folders are big)."""
+    found = []
+    try:
+        with os.scandir(folder) as entries:
+            for i, entry in enumerate(entries):
+                if i >= LIST_CANDIDATES:
+                    break
+                if entry.name.endswith(".txt") and entry.is_file():
+                    found.append(entry.path)
+    except OSError:
+        return []
+    return sorted(found)
+
+
+def _first_path(list_file: str) -> str | None:
+    """The image path on the first line of a `path label` list."""
+    try:
+        with open(list_file, "rb") as handle:
+            line = handle.readline(4096).decode("utf-8", "surrogateescape").rstrip("\r\n")
+    except OSError:
+        return None
+    return line.rpartition(" ")[0] or None
 
 
 def _origin(graph: PhaseGraph, consumer: Layer, index: int) -> Layer | None:

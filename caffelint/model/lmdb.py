@@ -133,6 +133,11 @@ def record_count(env) -> int:
     return env.stat()["entries"]
 
 
+def first_key(txn) -> bytes:
+    cursor = txn.cursor()
+    return bytes(cursor.key()) if cursor.first() else b""
+
+
 def all_values(txn) -> Iterator[memoryview]:
     """Every value in key order, as buffers (the iteration stays in C)."""
     return txn.cursor().iternext(keys=False, values=True)

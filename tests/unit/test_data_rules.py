@@ -82,6 +82,17 @@ def test_unshuffled_data_names_the_database_in_the_remedy(tmp_path):
     assert "convert_imageset --shuffle ROOTFOLDER/ LISTFILE mnist_train_lmdb" in text
 
 
+def test_unshuffled_remedy_names_the_list_the_database_was_built_from(tmp_path):
+    build_data.digits_lmdb_sorted(tmp_path / "data" / "train_lmdb")
+    _, labels = build_data.digits("sorted")
+    lines = "".join(f"digit_{lab}_{i}.png {lab}\n" for i, lab in enumerate(labels))
+    (tmp_path / "data" / "train.txt").write_text(lines)
+    (tmp_path / "data" / "other.txt").write_text("cat.jpg 1\n")
+    (tmp_path / "net.prototxt").write_text(lmdb_layer("data/train_lmdb"))
+    [text] = messages(findings(tmp_path, "net.prototxt"), "DAT007")
+    assert "convert_imageset --shuffle ROOTFOLDER/ data/train.txt data/train_lmdb" in text
+
+
 def test_unshuffled_sample_reports_single_label_stretches(tmp_path):
     build_data.digits_lmdb_sorted(tmp_path / "train_lmdb")
     (tmp_path / "net.prototxt").write_text(lmdb_layer("train_lmdb"))

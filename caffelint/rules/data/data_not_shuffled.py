@@ -54,7 +54,10 @@ def check_data(source: DataSource, ctx: RuleContext) -> Iterator[Finding]:
 
 def _remedy(source: DataSource) -> str:
     if source.layer.type == "Data":
-        return (f"rebuild it shuffled: convert_imageset --shuffle ROOTFOLDER/ LISTFILE {source.written} "
-                f"(or shuffle the list first: shuf LISTFILE)")
-    param = source.param_name
-    return f"set shuffle: true in {param} (Caffe then reshuffles every epoch)"
+        listing = source.list_file() or "LISTFILE"
+        return (f"rebuild it shuffled: convert_imageset --shuffle ROOTFOLDER/ {listing} {source.written} "
+                f"(or shuffle the list first: shuf {listing} -o {listing})")
+    if source.layer.type == "ImageData":
+        return (f"set shuffle: true in image_data_param (Caffe then reshuffles every epoch), or shuffle "
+                f"the list once: shuf {source.written} -o {source.written}")
+    return "set shuffle: true in hdf5_data_param (Caffe then shuffles files and rows every epoch)"
