@@ -291,21 +291,6 @@ class PhaseGraph:
         return [layer for layer in self.layers if layer.is_loss]
 
 
-def _is_source(layer: Layer) -> bool:
-    """A layer that feeds the net: tops and no bottoms (Data, Input, DummyData, a Python reader)."""
-    return bool(layer.tops) and not layer.bottoms
-
-
-def _stage_fits(stage: str, phase: str) -> bool:
-    """Stage names that say their phase ("train"; "val", "test", "deploy") only go with it."""
-    lowered = stage.lower()
-    if "train" in lowered:
-        return phase == TRAIN
-    if any(word in lowered for word in ("val", "test", "deploy")):
-        return phase == TEST
-    return True
-
-
 def scope(found: list[NetState], checked: list[NetState]) -> str:
     """' in TEST' (or ' in TRAIN, TEST stage x'...) when `found` is not every checked state."""
     found = list(dict.fromkeys(found))
@@ -402,51 +387,11 @@ class NetView:
         cached = self.__dict__.get("_states")
         if cached is not None and cached[0] == len(self.solvers):
             return list(cached[1])
-        found = self._find_states()
+        from caffelint.model.net_states import checked_states
+
+        found = checked_states(self)
         self.__dict__["_states"] = (len(self.solvers), tuple(found))
         return found
-
-    def _find_states(self) -> list[NetState]:
-        from_solvers = self.solver_states()
-        if from_solvers:
-            return from_solvers
-        phases = [TEST] if self.is_deploy else [TRAIN, TEST]
-        base = [self.base_state(phase) for phase in phases]
-        if not self.inputs and not any(_is_source(layer) for layer in self.layers):
-            return base  # a fragment: nothing tells which phases it is meant for
-        fed: list[NetState] = []
-        for state in base:
-            if self._is_fed(state):
-                fed.append(state)
-                continue
-            # Data layers scoped to a stage (DIGITS: stage "train", "val", "deploy"): the
-            # tool that runs the net sets that stage, so check the net the way it does.
-            for stage in self._source_stages():
-                staged = NetState(state.phase, state.level, state.stages + (stage,))
-                if _stage_fits(stage, state.phase) and self._is_fed(staged):
-                    fed.append(staged)
-        # A phase in which no data layer exists (a train-only or test-only file) is not
-        # one the net is built in.
-        return fed or base
-
-    def _is_fed(self, state: NetState) -> bool:
-        return bool(self.inputs) or any(_is_source(layer) for layer in self.graph(state).layers)
-
-    def _source_stages(self) -> list[str]:
-        stages = [stage for layer in self.layers if _is_source(layer)
-                  for rule in layer.include for stage in rule.all("stage")]
-        return list(dict.fromkeys(stages))
-
-    def solver_states(self) -> list[NetState]:
-        """The NetStates Caffe builds this net in for the solvers of the run (Solver::InitTrainNet,
-        InitTestNets), without repeats; empty when no solver uses the net."""
-        found: list[NetState] = []
-        for solver in self.solvers:
-            train = solver.train_net
-            if train is not None and train.view is self:
-                found.append(solver.train_state)
-            found.extend(state for ref, state in solver.test_nets if ref.view is self)
-        return list(dict.fromkeys(found))
 
     @functools.cache  # noqa: B019 - views live as long as one check run
     def graph(self, state: NetState) -> PhaseGraph:
