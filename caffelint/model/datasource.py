@@ -142,9 +142,11 @@ class DataSource:
         return setting, self.cache[key]
 
     def _list_settings(self) -> tuple:
-        if self.layer.type != "ImageData" or self.param is None:
+        """(root_folder, is_color) of an ImageData layer, caffe.proto's defaults when not written."""
+        if self.layer.type != "ImageData":
             return ()
-        return (self.param.get("root_folder"), self.param.get("is_color"))
+        param = self.param
+        return (param.get("root_folder"), param.get("is_color")) if param is not None else ("", True)
 
     def _base_file(self) -> str:
         return self.net.file.path if self.net.file is not None else self.path

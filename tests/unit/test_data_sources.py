@@ -86,6 +86,15 @@ def test_v1_and_v0_layers_name_their_sources_too(tmp_path):
     assert sources[0].value("crop_size") == 4
 
 
+def test_v0_image_list_layer(tmp_path):
+    build_data.digits_list(tmp_path / "train.txt")
+    v0 = tmp_path / "v0.prototxt"
+    v0.write_text('layers { layer { name: "d" type: "images" source: "train.txt" batchsize: 8 }\n'
+                  '  top: "data" top: "label" }\n')
+    _, sources = sources_of(v0)
+    assert sources[0].kind == "imagelist" and sources[0].scan.records == 300
+
+
 def test_classifier_found_through_pass_through_layers(tmp_path):
     build_data.digits_lmdb(tmp_path / "digits_lmdb")
     net = tmp_path / "net.prototxt"
