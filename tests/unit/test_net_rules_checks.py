@@ -146,7 +146,7 @@ def test_losses_of_equal_weight_at_different_depths_do_not_dominate(lint):
            + 'layer { name: "rpn_loss" type: "SoftmaxWithLoss" bottom: "rpn" bottom: "label" top: "rpn_loss" }\n'
            + IP.format(name="fc", bottom="data", n=8) + IP.format(name="ip", bottom="fc", n=2) + LOSS)
     (found,) = lint({"net.prototxt": net}, "NET007")
-    assert "1 × rpn_loss + 1 × loss" in found.message and "dominates" not in found.message
+    assert "1 × 'rpn_loss' + 1 × 'loss'" in found.message and "auxiliary" not in found.message
 
 
 def test_an_in_place_softmax_gets_advice_but_no_fix(lint):

@@ -30,7 +30,7 @@ def check_net(net: NetView, ctx: RuleContext) -> Iterator[Finding]:
                 found.setdefault(layer, (same[0], []))[1].append(graph.state)
     checked = net.states()
     for layer, (first, states) in found.items():
-        message = (f"layer name '{layer.name}' is already used by the {first.type} layer on line "
+        message = (f"layer name '{layer.name}' is already used by the {first.type or 'untyped'} layer on line "
                    f"{ctx.source.pos(first.node.start).line}{scope(states, checked)}: Caffe loads "
                    f"and shares weights by layer name, so one of the two gets both sets of "
                    f"weights and the other none")

@@ -58,7 +58,7 @@ def _top(layer: Layer, index: int) -> str:
 
 
 def _term(layer: Layer, top: str) -> str:
-    return top if top == layer.name else f"{top} (layer '{layer.name}')"
+    return f"'{top}'" if top == layer.name else f"'{top}' (layer '{layer.name}')"
 
 
 def _number(value: float) -> str:
