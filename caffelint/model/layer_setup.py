@@ -304,8 +304,7 @@ def _transformer(layer: Layer) -> Iterator[Issue]:
     param = layer.param("transform_param")
     if param is None:
         return
-    if param.has("mean_file") and param.has("mean_value"):
-        yield _at(param, "mean_value"), "Cannot specify mean_file and mean_value at the same time"
+    # mean_file with mean_value, and the mean_value count, are INP003's (mean-file-and-value)
     if param.get("force_color") and param.get("force_gray"):
         yield _at(param, "force_gray"), "cannot set both force_color and force_gray"
 

@@ -74,8 +74,8 @@ def window_data(step: Step) -> list[Shape | None] | None:
     """WindowDataLayer: batch_size x channels (from the window file) x crop_size x crop_size."""
     batch = step.layer.get("window_data_param.batch_size")
     crop = transform_value(step.layer, "crop_size")
-    if crop <= 0:
-        return None
+    if crop <= 0 or batch <= 0:
+        return None  # layer_setup reports these
     return [(batch, None, crop, crop), (batch,)]
 
 
@@ -83,13 +83,16 @@ def memory_data(step: Step) -> list[Shape | None] | None:
     """MemoryDataLayer::DataLayerSetUp: batch_size x channels x height x width; labels (batch_size)."""
     get = step.layer.get
     batch = get("memory_data_param.batch_size")
-    channels = get("memory_data_param.channels")
-    _mean_values(step, channels)
-    return [(batch, channels, get("memory_data_param.height"), get("memory_data_param.width")), (batch,)]
+    if batch <= 0:
+        return None  # layer_setup reports it
+    return [(batch, get("memory_data_param.channels"), get("memory_data_param.height"),
+             get("memory_data_param.width")), (batch,)]
 
 
-def _images(step: Step, batch: int, datum: tuple | None) -> list[Shape | None]:
+def _images(step: Step, batch: int, datum: tuple | None) -> list[Shape | None] | None:
     """The data and label tops of a transformed data layer (DataTransformer::InferBlobShape)."""
+    if batch <= 0:
+        return None  # layer_setup reports the batch_size
     channels, height, width = datum if datum is not None else (None, None, None)
     crop = transform_value(step.layer, "crop_size")
     if crop:
@@ -99,14 +102,4 @@ def _images(step: Step, batch: int, datum: tuple | None) -> list[Shape | None]:
                              f"(Check failed: datum_{axis} >= crop_size)", step.at("transform_param.crop_size"),
                              PARAM)
         height = width = crop
-    _mean_values(step, channels)
     return [(batch, channels, height, width), (batch,)]
-
-
-def _mean_values(step: Step, channels: int | None) -> None:
-    """DataTransformer::Transform: CHECK(mean_values_.size() == 1 || == channels)."""
-    values = step.values("transform_param.mean_value")
-    if channels is not None and len(values) not in (0, 1, channels):
-        step.problem(f"{len(values)} mean_value for {channels}-channel images "
-                     f"(Specify either 1 mean_value or as many as channels: {channels})",
-                     step.at("transform_param.mean_value"), PARAM)

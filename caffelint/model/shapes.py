@@ -147,31 +147,79 @@ def _tuple(shape) -> Shape | None:
 
 # -- cached per graph; the net's legacy inputs ------------------------------------------------
 
-_RESULTS: dict[int, ShapeResult] = {}
+_RESULTS: dict[tuple, ShapeResult] = {}
 
 
-def shapes_of(net: NetView, graph: PhaseGraph) -> ShapeResult:
-    """infer_shapes for one of `net`'s graphs, with the net's legacy input shapes, computed once."""
-    key = id(graph)
+def shapes_of(net: NetView, graph: PhaseGraph, datum_shapes: dict[str, tuple] | None = None) -> ShapeResult:
+    """infer_shapes for one of `net`'s graphs, with the net's legacy input shapes, computed once
+    (per set of data-source record shapes)."""
+    key = (id(graph), tuple(sorted((datum_shapes or {}).items())))
     found = _RESULTS.get(key)
     if found is None:
-        found = _RESULTS[key] = infer_shapes(graph, net_input_shapes(net))
+        found = _RESULTS[key] = infer_shapes(graph, net_input_shapes(net), datum_shapes)
         weakref.finalize(graph, _RESULTS.pop, key, None)
     return found
 
 
-def net_problems(net: NetView, rule: str) -> Iterator[tuple[ShapeProblem, str]]:
+def net_problems(net: NetView, rule: str, datum_shapes: dict[str, tuple] | None = None
+                 ) -> Iterator[tuple[ShapeProblem, str]]:
     """The shape problems of `rule` in every graph of `net`, once per place and message, each
     with the states it occurs in when not all (' in TEST')."""
     found: dict[tuple, tuple[ShapeProblem, list[NetState]]] = {}
     for graph in net.graphs():
-        for problem in shapes_of(net, graph).problems:
+        for problem in shapes_of(net, graph, datum_shapes).problems:
             if problem.rule == rule:
                 key = (problem.where.start, problem.where.end, problem.message)
                 found.setdefault(key, (problem, []))[1].append(graph.state)
     checked = net.states()
     for problem, states in found.values():
         yield problem, scope(states, checked)
+
+
+def data_problems(source, project, rule: str) -> Iterator[tuple[ShapeProblem, str]]:
+    """Problems of `rule` that only the record shapes of the net's data sources reveal.
+
+    `source` is a DataSource (model/datasource.py).  A net is checked once, for its first data
+    source, with the record shapes of all of them (a train and a test LMDB, say).
+    """
+    from caffelint.model.datasource import data_sources
+
+    net = source.net
+    if net.file is None:
+        return
+    siblings = [s for s in data_sources(project, net.file, _Sampling(source.sample)) if s.net is net]
+    if not siblings or siblings[0].layer is not source.layer:
+        return
+    datum = {s.layer.name: shape for s in siblings if (shape := record_shape(s)) is not None}
+    if not datum:
+        return
+    known = {(p.where.start, p.message) for p, _ in net_problems(net, rule)}
+    for problem, where in net_problems(net, rule, datum):
+        if (problem.where.start, problem.message) not in known:
+            yield problem, where
+
+
+@dataclass(frozen=True)
+class _Sampling:
+    sample: int | None  # the one option data_sources reads
+
+
+def record_shape(source) -> tuple[int, int, int] | None:
+    """(channels, height, width) of a data source's records when they all share it, else None.
+
+    Encoded images count by their decoded size (when the scan could decode some); mixed sizes
+    are datum-shape-mismatch's (DAT009) to report.
+    """
+    if source.kind not in ("lmdb", "imagelist"):
+        return None
+    scan = source.scan
+    if not scan.usable:
+        return None
+    if scan.decoded_shapes:
+        shapes = {shape[:3] for shape in scan.decoded_shapes}
+    else:
+        shapes = {shape[:3] for shape in scan.shapes if len(shape) == 5 and shape[3] in ("uint8", "float")}
+    return next(iter(shapes)) if len(shapes) == 1 else None
 
 
 def net_input_shapes(net: NetView) -> dict[str, tuple]:
@@ -211,10 +259,7 @@ def _parameters(net: NetView, datum_shapes: dict[str, tuple] | None) -> tuple[in
     if not graphs:
         return 0, True
     graph = graphs[0]
-    if datum_shapes:
-        result = infer_shapes(graph, net_input_shapes(net), datum_shapes)
-    else:
-        result = shapes_of(net, graph)
+    result = shapes_of(net, graph, datum_shapes)
     total, complete, shared = 0, True, set()
     for layer in graph.layers:
         spec = checkable(layer)
@@ -246,4 +291,5 @@ def _param_names(layer: Layer) -> list[str]:
 
 
 __all__ = ["SHAPE", "ShapeProblem", "ShapeResult", "count_parameters", "infer_shapes",
-           "net_input_shapes", "net_problems", "parameters_complete", "shapes_of"]
+           "data_problems", "net_input_shapes", "net_problems", "parameters_complete", "record_shape",
+           "shapes_of"]

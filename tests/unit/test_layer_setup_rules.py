@@ -167,7 +167,7 @@ def test_bilinear_filler_needs_square_convolution_weights():
 
 
 def test_v1_layers_are_checked_with_their_legacy_fields():
-    assert issues('layers { name: "w" type: WINDOW_DATA top: "a" top: "b" window_data_param { source: "w" crop_size: 227 } }') == []
+    assert issues('layers { name: "w" type: WINDOW_DATA top: "a" top: "b" window_data_param { source: "w" crop_size: 227 batch_size: 128 } }') == []
     found = issues('layers { name: "c" type: CONVOLUTION convolution_param { kernel_size: 3 } }')
     assert any("convolution_param.num_output is not set" in m for m in found)
 
