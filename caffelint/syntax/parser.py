@@ -155,24 +155,25 @@ class _Parser:
                         break
                 continue
             if index == _OPEN:
-                name_start = m.end(1)
-                name_end = m.end(6)
-                open_start = m.end(9)
-                end = m.end()
-                name_tok = _new(Token, (NAME, text[name_start:name_end], text[prefix_start:name_start],
-                                        name_start))
+                prefix, name_text, ws1, colon, ws2, open_text = m.group(1, 6, 7, 8, 9, 10)
+                if bom and not tokens:
+                    prefix = "\ufeff" + prefix
+                name_start = prefix_start + len(prefix)
+                name_end = name_start + len(name_text)
+                name_tok = _new(Token, (NAME, name_text, prefix, name_start))
                 append(name_tok)
-                colon_start = m.start(8)
-                if colon_start >= 0:
-                    colon_tok = _new(Token, (PUNCT, ":", text[name_end:colon_start], colon_start))
+                if colon:
+                    colon_start = name_end + len(ws1)
+                    colon_tok = _new(Token, (PUNCT, ":", ws1, colon_start))
                     append(colon_tok)
-                    after_colon = colon_start + 1
+                    open_start = colon_start + 1 + len(ws2)
+                    open_tok = _new(Token, (PUNCT, open_text, ws2, open_start))
                 else:
                     colon_tok = None
-                    after_colon = name_end
-                open_text = text[open_start]
-                open_tok = _new(Token, (PUNCT, open_text, text[after_colon:open_start], open_start))
+                    open_start = name_end + len(ws1) + len(ws2)
+                    open_tok = _new(Token, (PUNCT, open_text, ws1 + ws2, open_start))
                 append(open_tok)
+                end = open_start + 1
                 prefix_start = end
                 if self.error is not None:
                     continue
