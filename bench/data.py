@@ -52,7 +52,7 @@ def build(path: Path, records: int) -> None:
         for label in labels.tolist():
             yield Datum(channels=3, height=32, width=32, data=pixels, label=label).SerializeToString()
 
-    write_lmdb(path, values(), (f"img{i}.png" for i in range(records)))
+    write_lmdb(path, values(), (f"img{i}.png" for i in range(records)), map_size=records * 8192)
 
 
 def raw_iteration(path: str) -> int:
