@@ -283,6 +283,18 @@ def rolling_median(values, window: int):
     return np.median(windows, axis=1)
 
 
+def running_mean(values, window: int):
+    """Centred running mean (window clipped at the ends), in linear time for any window."""
+    import numpy as np
+
+    n = len(values)
+    half = max(1, window // 2)
+    sums = np.concatenate([[0.0], np.cumsum(values)])
+    lo = np.clip(np.arange(n) - half, 0, n)
+    hi = np.clip(np.arange(n) + half + 1, 0, n)
+    return (sums[hi] - sums[lo]) / (hi - lo)
+
+
 def trailing_median(values, window: int, spread: bool = False):
     """Median of the `window` points before each point (the first points use what there is).
 

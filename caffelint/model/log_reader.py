@@ -27,7 +27,8 @@ class LogReader:
         self.log = TrainingLog(path, [])
         self.run = self._new_run(1)
         self.line_no = 0
-        self.secs = NAN
+        self._time: tuple[str, str, str, str] | None = None  # the current line's glog date and time
+        self._secs_line, self._secs = -1, NAN
         self.severity = ""
         self.thread = ""
         self.echo: str = ""  # "solver" or "net" while reading an echoed parameter message
@@ -64,10 +65,11 @@ class LogReader:
     def feed(self, line: str) -> None:
         match = g.GLOG_PREFIX.match(line) if line[:1] in "IWEF" else None
         if match is None:
-            if self.echo and self._feed_echo(line):
-                return
-            self._end_echo()
-            self.secs, self.severity, self.thread = NAN, "", ""
+            if self.echo:
+                if self._feed_echo(line):
+                    return
+                self._end_echo()
+            self._time, self.severity, self.thread = None, "", ""
             if "\x1b" in line:
                 line = g.ANSI_ESCAPE.sub("", line)
             if line.startswith("Log file created at:"):
@@ -77,11 +79,12 @@ class LogReader:
             else:
                 self.message(line)
             return
-        self._end_echo()
+        if self.echo:
+            self._end_echo()
         self.severity, date, hours, minutes, secs, self.thread = match.groups()
         if len(date) == 8:
             self.log.year_known = True
-        self.secs = self.stamp.seconds(date, hours, minutes, secs)
+        self._time = (date, hours, minutes, secs)
         message = line[match.end():]
         if "\x1b" in message:
             message = g.ANSI_ESCAPE.sub("", message)
@@ -89,6 +92,14 @@ class LogReader:
             self._fatal(message)
             return
         self.message(message)
+
+    @property
+    def secs(self) -> float:
+        """The current line's time, computed only for lines that are kept (once per line)."""
+        if self._secs_line != self.line_no:
+            self._secs_line = self.line_no
+            self._secs = self.stamp.seconds(*self._time) if self._time is not None else NAN
+        return self._secs
 
     # -- messages
     def message(self, message: str) -> None:  # noqa: C901 - one dispatch table, by first letter
@@ -217,7 +228,7 @@ class LogReader:
     def _debug(self, body: str) -> None:
         """debug_info lines: keep the net-wide norms and the first nan/inf, not every layer."""
         self.run.debug_lines += 1
-        found = g.DEBUG_NORMS.search(body)
+        found = g.DEBUG_NORMS.search(body) if body.startswith("[Backward] All net params") else None
         if found:
             iteration = max(self.run.last_iteration, 0)
             for label, text in zip(("L1 data", "L1 diff", "L2 data", "L2 diff"), found.groups()):
@@ -228,7 +239,8 @@ class LogReader:
                         curve = self.run.debug_norms[label] = Curve(label)
                     curve.add(iteration, value, self.line_no, self.secs)
         if self.run.debug_nonfinite is None and ("nan" in body or "inf" in body or "#" in body):
-            for text in g.DEBUG_VALUE.findall(body) + (list(found.groups()) if found else []):
+            texts = list(found.groups()) if found else g.DEBUG_VALUE.findall(body)
+            for text in texts:
                 value = g.parse_value(text.rstrip(";,)"))
                 if value is not None and not g.is_finite(value):
                     self.run.debug_nonfinite = Event(self.line_no, max(self.run.last_iteration, 0), body)
@@ -354,7 +366,7 @@ class LogReader:
         self.run.net_name = body[len("Solving"):].strip()
         if not self.run.solving_line:
             self.run.solving_line = self.line_no
-        if self.log.start_secs is None and self.secs == self.secs:
+        if self.log.start_secs is None and self._time is not None:
             self.log.start_secs = self.secs
 
     def _fatal(self, message: str) -> None:

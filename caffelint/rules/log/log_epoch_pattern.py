@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from caffelint.engine import RuleContext
 from caffelint.findings import Finding
 from caffelint.model.log import Run, TrainingLog
-from caffelint.model.log_curves import rolling_median, run_prefix, signals
+from caffelint.model.log_curves import run_prefix, running_mean, signals
 
 
 def check_log(log: TrainingLog, ctx: RuleContext) -> Iterator[Finding]:
@@ -32,7 +32,7 @@ def check_log(log: TrainingLog, ctx: RuleContext) -> Iterator[Finding]:
         per_epoch = len(values) / max(1.0, (last - first) / period)
         if per_epoch < opts["points_per_epoch"] or len(values) < 2 * opts["bins"]:
             continue
-        residual = values - rolling_median(values, int(per_epoch) | 1)
+        residual = values - running_mean(values, int(per_epoch) | 1)  # the trend over one epoch
         phase = (((iters - first) % period) / period * opts["bins"]).astype(int)
         r2 = _between_share(residual, phase, opts["bins"])
         chance = (opts["bins"] - 1) / max(1, len(values) - 1)  # expected share for a shuffled order

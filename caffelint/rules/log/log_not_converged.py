@@ -10,6 +10,7 @@ from caffelint.findings import Finding
 from caffelint.model.log import TEST, TrainingLog
 from caffelint.model.log_curves import (
     Signals,
+    bucketed,
     fmt,
     rolling_median,
     run_prefix,
@@ -33,8 +34,9 @@ def check_log(log: TrainingLog, ctx: RuleContext) -> Iterator[Finding]:
         tail = data.after(data.iter_at(0) + (1 - opts["tail"]) * (data.iter_at(len(data) - 1) - data.iter_at(0)))
         if len(tail) < 5:
             continue
-        level = rolling_median(data.values, smoothing_window(len(data)))[-len(tail):]
-        k = max(1, len(tail) // 10)
+        coarse = bucketed(data, 2000)  # long logs: smooth medians of buckets, not every display
+        level = rolling_median(coarse.values, smoothing_window(len(coarse)))[coarse.iters >= tail.iter_at(0)]
+        k = max(1, len(level) // 10)
         start, end = float(np.mean(level[:k])), float(np.mean(level[-k:]))
         if start <= 0 or (start - end) / start < opts["min_drop"]:
             continue
