@@ -50,7 +50,9 @@ def build(path: Path, records: int) -> None:
 
     def values():
         for label in labels.tolist():
-            yield Datum(channels=3, height=32, width=32, data=pixels, label=label).SerializeToString()
+            # as convert_imageset writes them (CVMatToDatum also sets encoded: false)
+            yield Datum(channels=3, height=32, width=32, data=pixels, label=label,
+                        encoded=False).SerializeToString()
 
     write_lmdb(path, values(), (f"img{i}.png" for i in range(records)), map_size=records * 8192)
 

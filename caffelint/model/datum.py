@@ -129,6 +129,9 @@ def _float_run(buf, start: int, end: int) -> int:
     return len(tags) - len(tags.lstrip(bytes([FLOAT_TAG])))
 
 
+ENCODED_FALSE = bytes([0x38, 0])  # field 7 = false: Caffe's CVMatToDatum sets it (src/caffe/util/io.cpp)
+
+
 @dataclass
 class Layout:
     """The byte layout shared by most records of one database (learned from its first record)."""
@@ -137,13 +140,18 @@ class Layout:
     shape: tuple
     tail_label: bool  # True: payload then label (uint8); False: label then floats
     payload_bytes: int
+    encoded_false: bool = False  # uint8 records end with `encoded: false` after the label
 
     @classmethod
     def learn(cls, buf, fields: DatumFields) -> Layout | None:
         if fields.foreign:
             return None
-        if fields.payload == UINT8 and fields.label_offset in (-1, fields.data_offset + fields.size):
-            return cls(bytes(buf[:fields.data_offset]), fields.shape, True, fields.size)
+        end = fields.data_offset + fields.size
+        if fields.payload == UINT8 and fields.label_offset in (-1, end):
+            trailer = bytes(buf[end + 2:]) if fields.label_offset == end else bytes(buf[end:])
+            if trailer not in (b"", ENCODED_FALSE):
+                return None
+            return cls(bytes(buf[:fields.data_offset]), fields.shape, True, fields.size, bool(trailer))
         if fields.payload == FLOAT and fields.label_offset != -1 and fields.label_offset < fields.data_offset:
             return cls(bytes(buf[:fields.label_offset]), fields.shape, False, 5 * fields.size)
         return None
@@ -160,7 +168,7 @@ class DatumScanner:
         self.first_bad: tuple[int, str] | None = None
         self.foreign = 0
         self.records = 0
-        self._general_labels = 0  # labels the general walker appended
+        self.walked = 0  # good records the general walker read (the others took the fast path)
         self._labels: array = array("q")
         self._start = (0, 0)  # len(labels) and bad when this feed began
 
@@ -171,7 +179,7 @@ class DatumScanner:
         """
         values = iter(values)
         self._labels, self._start = labels, (len(labels), self.bad)
-        general_before = self._general_labels
+        general_before = self.walked
         if self.layout is None and not self.shapes:
             for first in values:  # the first good record teaches the layout
                 self._general(first, labels.append)
@@ -185,7 +193,7 @@ class DatumScanner:
         else:
             self._loop_head_label(values, labels.append)
         appended = len(labels) - self._start[0]
-        fast = appended - (self._general_labels - general_before)
+        fast = appended - (self.walked - general_before)
         if fast:
             self._tally(self.layout.shape, fast, self.records)
         read = appended + self.bad - self._start[1]
@@ -198,20 +206,24 @@ class DatumScanner:
             general(value, put)
 
     def _loop_tail_label(self, values, put) -> None:
-        # uint8 records: head (shape fields, data tag and length), payload, then label tag + varint
+        # uint8 records: head (shape fields, data tag and length), payload, label tag + varint, and
+        # from Caffe's own tools `encoded: false` (38 00) at the very end
         head = self.layout.head
         h = len(head)
         base = h + self.layout.payload_bytes
-        at, one, two, tag = base + 1, base + 2, base + 3, LABEL_TAG
+        trailer = 2 if self.layout.encoded_false else 0
+        at, one, two, tag = base + 1, base + 2 + trailer, base + 3 + trailer, LABEL_TAG
         general = self._general
         for v in values:
             n = len(v)
-            if n == one and v[base] == tag and v[:h] == head:
+            if n == one and v[base] == tag and (not trailer or v[n - 2] == 0x38 and v[n - 1] == 0) \
+                    and v[:h] == head:
                 put(v[at])
-            elif n == two and v[base] == tag and v[at] > 127 and v[one] < 128 and v[:h] == head:
-                put((v[at] & 0x7F) | (v[one] << 7))
+            elif n == two and v[base] == tag and v[at] > 127 and v[at + 1] < 128 \
+                    and (not trailer or v[n - 2] == 0x38 and v[n - 1] == 0) and v[:h] == head:
+                put((v[at] & 0x7F) | (v[at + 1] << 7))
             elif n == base and v[:h] == head:
-                put(0)  # label not written: Caffe reads the default 0
+                put(0)  # neither label nor encoded written: Caffe reads label 0
             else:
                 general(v, put)
 
@@ -242,7 +254,7 @@ class DatumScanner:
         if fields.foreign:
             self.foreign += 1
         self._tally(fields.shape, 1, ordinal)
-        self._general_labels += 1
+        self.walked += 1
         put(fields.label)
 
     def _tally(self, shape: tuple, count: int, ordinal: int) -> None:

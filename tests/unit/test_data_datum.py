@@ -69,6 +69,19 @@ def test_labels_of_every_varint_length(label):
     assert labels.tolist() == [label]
 
 
+def test_caffes_own_records_take_the_fast_path():
+    """convert_imageset's records end with encoded: false; they must not fall to the slow walker."""
+    records = [Datum(channels=3, height=2, width=2, data=bytes(12), label=label, encoded=False)
+               .SerializeToString() for label in (3, 200, 7, 999)]
+    assert records[0].endswith(b"\x28\x03\x38\x00")
+    scanner = DatumScanner()
+    labels = array("q")
+    scanner.feed(records, labels)
+    assert labels.tolist() == [3, 200, 7, 999]
+    assert scanner.layout.encoded_false
+    assert scanner.walked == 1  # only the first record, which taught the layout
+
+
 def test_a_label_never_written_reads_as_zero():
     record = Datum(channels=1, height=1, width=2, data=b"ab").SerializeToString()
     fields = read_datum(record)
@@ -121,6 +134,8 @@ def _record(c, h, w, label, kind, extra) -> bytes:
         message.encoded = True
     if label is not None:
         message.label = label
+    if kind != "encoded" and extra[:1] == b"\x01":
+        message.encoded = False  # written explicitly, as Caffe's CVMatToDatum does
     return message.SerializeToString()
 
 
