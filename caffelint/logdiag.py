@@ -8,7 +8,7 @@ log (`.caffelint.yaml`, `rules:` thresholds), the rules are the catalogue's
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from caffelint import catalogue as catalogue_mod
 from caffelint.config import Options, effective
@@ -26,7 +26,6 @@ class LogReport:
     path: str
     log: TrainingLog
     findings: list[Finding]
-    _line_index: list[tuple[list[int], list[int], Run]] = field(default_factory=list, repr=False)
 
     def run_of(self, finding: Finding) -> Run | None:
         """The run whose lines hold the finding's line."""
@@ -39,23 +38,21 @@ class LogReport:
 
     def iteration_of(self, finding: Finding) -> int | None:
         """The training iteration at the finding's line (for marking it on a plot)."""
-        if not self._line_index:
-            for run in self.log.runs:
-                points = sorted({(line, it) for _, curve in run.curves()
-                                 for line, it in zip(curve.lines, curve.iters)})
-                points += [(p.line, p.iteration) for p in run.test_passes]
-                points.sort()
-                self._line_index.append(([p[0] for p in points], [p[1] for p in points], run))
+        run = self.run_of(finding)
+        if run is None:
+            return None
         line = finding.span.start.line
-        for lines, iters, run in self._line_index:
-            if not lines or line < run.line:
-                continue
-            i = bisect.bisect_right(lines, line) - 1
-            if i >= 0 and (run.end_line == 0 or line <= max(run.end_line, lines[-1])):
-                return iters[i]
-            if i < 0 and lines:
-                return iters[0]
-        return None
+        best: tuple[int, int] | None = None  # (line, iteration) of the last point at or before `line`
+        for _, curve in run.curves():
+            i = bisect.bisect_right(curve.lines, line) - 1  # points are kept in file order
+            if i >= 0 and (best is None or curve.lines[i] > best[0]):
+                best = (curve.lines[i], curve.iters[i])
+        for test_pass in run.test_passes:
+            if test_pass.line <= line and (best is None or test_pass.line > best[0]):
+                best = (test_pass.line, test_pass.iteration)
+        if best is None:
+            return run.first_iteration if run.has_data else None
+        return best[1]
 
 
 def diagnose_log(path: str, options: Options, debug: bool = False) -> LogReport:

@@ -70,6 +70,9 @@ def _draw(report, figure_class):
     lr_ax.tick_params(axis="y", colors="#7d3c98")
     if lr_ax.lines:
         _scale(lr_ax, decades=1)
+        rates = [float(v) for line in lr_ax.lines for v in line.get_ydata() if math.isfinite(float(v))]
+        if rates and max(rates) == min(rates) and max(rates) > 0:
+            lr_ax.set_ylim(0, 1.6 * max(rates))  # a constant rate: a flat line a third of the way down
     _mark_findings(report, axes)
     handles, labels = loss_ax.get_legend_handles_labels()
     more, more_labels = lr_ax.get_legend_handles_labels()
