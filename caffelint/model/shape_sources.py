@@ -56,7 +56,7 @@ def parameter(step: Step) -> list[Shape | None] | None:
 def data(step: Step) -> list[Shape | None] | None:
     """DataLayer::DataLayerSetUp: batch_size x the transformed record shape; labels (batch_size)."""
     batch = step.layer.get("data_param.batch_size")
-    return _images(step, batch, step.datum)
+    return _images(step, batch, step.datum, sizes_from_net=False)
 
 
 def image_data(step: Step) -> list[Shape | None] | None:
@@ -64,10 +64,11 @@ def image_data(step: Step) -> list[Shape | None] | None:
     get = step.layer.get
     channels = 3 if get("image_data_param.is_color") else 1
     height, width = get("image_data_param.new_height"), get("image_data_param.new_width")
-    datum = (channels, height, width) if height > 0 and width > 0 else (channels, None, None)
-    if step.datum is not None:
-        datum = (channels,) + tuple(step.datum[1:]) if datum[1] is None else datum
-    return _images(step, get("image_data_param.batch_size"), datum)
+    resized = height > 0 and width > 0
+    datum = (channels, height, width) if resized else (channels, None, None)
+    if step.datum is not None and not resized:
+        datum = (channels,) + tuple(step.datum[1:])
+    return _images(step, get("image_data_param.batch_size"), datum, sizes_from_net=resized)
 
 
 def window_data(step: Step) -> list[Shape | None] | None:
@@ -89,17 +90,21 @@ def memory_data(step: Step) -> list[Shape | None] | None:
              get("memory_data_param.width")), (batch,)]
 
 
-def _images(step: Step, batch: int, datum: tuple | None) -> list[Shape | None] | None:
-    """The data and label tops of a transformed data layer (DataTransformer::InferBlobShape)."""
+def _images(step: Step, batch: int, datum: tuple | None, sizes_from_net: bool) -> list[Shape | None] | None:
+    """The data and label tops of a transformed data layer (DataTransformer::InferBlobShape).
+
+    A crop larger than the images is reported here only when the net itself sets their size
+    (ImageData's resize); against the records of a data source it is DAT009's finding."""
     if batch <= 0:
         return None  # layer_setup reports the batch_size
     channels, height, width = datum if datum is not None else (None, None, None)
     crop = transform_value(step.layer, "crop_size")
     if crop:
-        for size, axis in ((height, "height"), (width, "width")):
-            if size is not None and size < crop:
-                step.problem(f"crop_size {crop} is larger than the {axis} {size} of the images "
-                             f"(Check failed: datum_{axis} >= crop_size)", step.at("transform_param.crop_size"),
-                             PARAM)
+        small = [f"{axis} {size}" for size, axis in ((height, "height"), (width, "width"))
+                 if sizes_from_net and size is not None and size < crop]
+        if small:
+            step.problem(f"crop_size {crop} is larger than the {' and '.join(small)} of the images "
+                         f"(Check failed: datum_height >= crop_size)", step.at("transform_param.crop_size"),
+                         PARAM)
         height = width = crop
     return [(batch, channels, height, width), (batch,)]

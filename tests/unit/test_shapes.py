@@ -203,8 +203,16 @@ layer { name: "conv" type: "Convolution" bottom: "data" top: "conv" convolution_
     graph = view.graphs()[0]
     assert infer_shapes(graph, datum_shapes={"d": (3, 32, 32)}).blobs["conv"] == (32, 8, 20, 20)
     too_small = infer_shapes(graph, datum_shapes={"d": (3, 16, 16)})
-    assert [p.rule for p in too_small.problems] == [PARAM, PARAM]
-    assert "crop_size 24 is larger than the height 16" in too_small.problems[0].message
+    assert too_small.problems == []  # the records against the crop are DAT009's (datum-shape-mismatch)
+    assert too_small.blobs["conv"] == (32, 8, 20, 20)
+
+
+def test_crop_larger_than_the_resized_images():
+    result = shapes('''
+layer { name: "img" type: "ImageData" top: "img" top: "lbl" transform_param { crop_size: 227 }
+        image_data_param { source: "list.txt" batch_size: 16 new_height: 128 new_width: 128 } }''')
+    assert [p.rule for p in result.problems] == [PARAM]
+    assert "crop_size 227 is larger than the height 128 and width 128 of the images" in result.problems[0].message
 
 
 def test_input_shapes_override_the_net_inputs():
