@@ -19,7 +19,7 @@ from caffelint.engine import enabled_rules, severity_of
 from caffelint.findings import UNSAFE, Edit, Finding, Fix
 from caffelint.logdiag import LogReport, diagnose_log
 from caffelint.model.log import Run
-from caffelint.model.log_curves import round_iterations
+from caffelint.model.log_smoothing import round_iterations
 from caffelint.model.solver import SolverView
 
 # BVLC/caffe:examples/coco_caption/lrcn_solver.prototxt (the recurrent nets' solver) clips at 10.

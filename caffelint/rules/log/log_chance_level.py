@@ -7,17 +7,8 @@ from collections.abc import Iterator
 from caffelint.engine import RuleContext
 from caffelint.findings import Finding
 from caffelint.model.log import TEST, Run, TrainingLog
-from caffelint.model.log_curves import (
-    Output,
-    Series,
-    chance_formula,
-    fmt,
-    longest_stretch,
-    rolling_median,
-    run_prefix,
-    series,
-    signals,
-)
+from caffelint.model.log_curves import Output, Series, chance_formula, fmt, run_prefix, series, signals
+from caffelint.model.log_smoothing import longest_stretch, rolling_median
 
 ADVICE = ("the net gives every input the same answer: check that the lr is neither too high (a collapse) "
           "nor too low, that weights have fillers, that ReLUs are not dead, and that labels match the images")

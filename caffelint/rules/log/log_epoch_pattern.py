@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from caffelint.engine import RuleContext
 from caffelint.findings import Finding
 from caffelint.model.log import Run, TrainingLog
-from caffelint.model.log_curves import run_prefix, running_mean, signals
+from caffelint.model.log_curves import run_prefix, signals
+from caffelint.model.log_smoothing import running_mean
 
 
 def check_log(log: TrainingLog, ctx: RuleContext) -> Iterator[Finding]:

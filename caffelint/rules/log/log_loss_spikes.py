@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from caffelint.engine import RuleContext
 from caffelint.findings import Finding
 from caffelint.model.log import Run, TrainingLog
-from caffelint.model.log_curves import Series, fmt, run_prefix, signals, trailing_median
+from caffelint.model.log_curves import Series, fmt, run_prefix, signals
+from caffelint.model.log_smoothing import trailing_median
 
 
 def check_log(log: TrainingLog, ctx: RuleContext) -> Iterator[Finding]:

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from caffelint.engine import RuleContext
 from caffelint.findings import Finding
 from caffelint.model.log import TrainingLog
-from caffelint.model.log_curves import Series, bucketed, fmt, linear_fit, rolling_median, run_prefix, signals
+from caffelint.model.log_curves import Series, fmt, run_prefix, signals
+from caffelint.model.log_smoothing import bucketed, linear_fit, rolling_median
 
 
 def check_log(log: TrainingLog, ctx: RuleContext) -> Iterator[Finding]:

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from caffelint.engine import RuleContext
 from caffelint.findings import Finding
 from caffelint.model.log import TrainingLog
-from caffelint.model.log_curves import fmt, rolling_median, run_prefix, signals
+from caffelint.model.log_curves import fmt, run_prefix, signals
+from caffelint.model.log_smoothing import rolling_median
 
 
 def check_log(log: TrainingLog, ctx: RuleContext) -> Iterator[Finding]:

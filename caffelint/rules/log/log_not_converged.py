@@ -8,16 +8,8 @@ from collections.abc import Iterator
 from caffelint.engine import RuleContext
 from caffelint.findings import Finding
 from caffelint.model.log import TEST, TrainingLog
-from caffelint.model.log_curves import (
-    Signals,
-    bucketed,
-    fmt,
-    rolling_median,
-    run_prefix,
-    series,
-    signals,
-    smoothing_window,
-)
+from caffelint.model.log_curves import Signals, fmt, run_prefix, series, signals
+from caffelint.model.log_smoothing import bucketed, rolling_median, smoothing_window
 
 
 def check_log(log: TrainingLog, ctx: RuleContext) -> Iterator[Finding]:

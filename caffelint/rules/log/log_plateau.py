@@ -10,16 +10,13 @@ from caffelint.model.log import TEST, Run, TrainingLog
 from caffelint.model.log_curves import (
     STEPPED_POLICIES,
     Signals,
-    bucketed,
     fmt,
-    rolling_median,
-    round_iterations,
     run_prefix,
     segment_points,
     segments,
     signals,
-    smoothing_window,
 )
+from caffelint.model.log_smoothing import bucketed, rolling_median, round_iterations, smoothing_window
 
 
 def check_log(log: TrainingLog, ctx: RuleContext) -> Iterator[Finding]:
