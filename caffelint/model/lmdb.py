@@ -152,9 +152,11 @@ def stretches(txn, total: int, wanted: int, keys_out: list | None = None) -> Ite
     """
     from itertools import islice
 
-    count = max(1, min(wanted, round(wanted ** 0.5)))
-    length, extra = divmod(wanted, count)
-    starts = spread_keys(txn.cursor(), count)
+    count = max(1, min(wanted, round(wanted ** 0.5 / 2)))  # 10000: 50 stretches of 200
+    starts = spread_keys(txn.cursor(), count + 1)
+    if len(starts) > 1:
+        starts.pop()  # the database's last key would start a stretch of one record
+    length, extra = divmod(wanted, len(starts) or 1)
     if keys_out is not None:
         keys_out.extend(starts)
     cursor = txn.cursor()
@@ -172,7 +174,8 @@ def stretches(txn, total: int, wanted: int, keys_out: list | None = None) -> Ite
 
 
 def spread_keys(cursor, count: int) -> list[bytes]:
-    """Up to `count` keys spread evenly over the key range, found with set_range probes.
+    """Up to `count` keys spread evenly over the key range, the first and last key included,
+    found with set_range probes.
 
     LMDB has no access by position, so we bisect the key space: between two known
     keys we probe the key half-way between them, reading each byte position as a
@@ -192,7 +195,7 @@ def spread_keys(cursor, count: int) -> list[bytes]:
     alphabet.learn(last)
     found = {first, last}
     frontier = [(first, last)]
-    while len(found) < count and frontier:
+    while len(found) < 2 * count and frontier:  # twice as many as needed: even picks among them
         nxt = []
         for low, high in frontier:
             probe = alphabet.midpoint(low, high)
@@ -205,8 +208,10 @@ def spread_keys(cursor, count: int) -> list[bytes]:
                 nxt += [(low, key), (key, high)]
         frontier = nxt
     ordered = sorted(found)
-    step = len(ordered) / count
-    return sorted({ordered[int(i * step)] for i in range(count)})
+    if len(ordered) <= count:
+        return ordered
+    step = (len(ordered) - 1) / (count - 1)  # the first and the last key always among them
+    return sorted({ordered[round(i * step)] for i in range(count)})
 
 
 # A byte seen at a position stands for its whole class: a digit there means any digit may be.
@@ -240,13 +245,16 @@ class _Alphabet:
         start = 0
         while start < min(len(low), len(high)) and low[start] == high[start]:
             start += 1
-        for width in range(2, 9):  # widen the window until the two keys are not neighbours
+        found = None
+        for width in range(2, 9):  # widen the window until the halfway point is well resolved
             positions = range(start, min(start + width, len(self.low)))
             a = self._value(low, positions)
             b = self._value(high, positions)
             if b - a >= 2:
-                return low[:start] + self._key((a + b) // 2, positions)
-        return None
+                found = low[:start] + self._key((a + b) // 2, positions)
+            if b - a >= 64:  # coarser, and the halfway point may be a key that cannot exist ("0001")
+                break
+        return found
 
     def _value(self, key: bytes, positions: range) -> int:
         value = 0

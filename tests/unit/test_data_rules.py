@@ -97,7 +97,7 @@ def test_unshuffled_sample_reports_single_label_stretches(tmp_path):
     build_data.digits_lmdb_sorted(tmp_path / "train_lmdb")
     (tmp_path / "net.prototxt").write_text(lmdb_layer("train_lmdb"))
     [text] = messages(findings(tmp_path, "net.prototxt", sample=400), "DAT007")
-    assert "sampled stretches of about 20 consecutive records hold a single label" in text
+    assert "sampled stretches of about 40 consecutive records hold a single label" in text
 
 
 def test_shuffle_thresholds_come_from_the_config(tmp_path):

@@ -177,10 +177,10 @@ def test_hdf5_without_h5py_is_not_inspected(tmp_path):
 
 def test_sample_reads_stretches_spread_over_the_key_range(tmp_path):
     build_data.digits_lmdb_sorted(tmp_path / "sorted_lmdb")
-    scan = scan_lmdb(str(tmp_path / "sorted_lmdb"), sample=200)
-    assert scan.sampled and scan.scanned == 200 and scan.records == 1797
-    assert sorted(scan.labels.counts) == list(range(10))  # every part of a sorted database was visited
-    assert scan.labels.segments == 14  # about sqrt(200) stretches
+    scan = scan_lmdb(str(tmp_path / "sorted_lmdb"), sample=800)
+    assert scan.sampled and scan.scanned == 800 and scan.records == 1797
+    assert scan.labels.segments == 14  # about sqrt(800) / 2 stretches, 128 records apart
+    assert sorted(scan.labels.counts) == list(range(10))  # so every class (about 180 records) is visited
 
 
 def test_spread_keys_are_even_over_convert_imageset_keys(tmp_path):
