@@ -126,7 +126,7 @@ class Binder:
         name = f.name.text
         message = f"{schema.name} has no field {name!r}"
         hint = self._hint(schema, name) if self._hint else None
-        close = suggest.close_matches(name, list(schema.fields))
+        close = [] if hint else suggest.close_matches(name, list(schema.fields))
         fix = None
         if hint:
             message += f" ({hint})"
