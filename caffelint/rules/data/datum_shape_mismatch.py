@@ -15,7 +15,7 @@ from caffelint.engine import RuleContext
 from caffelint.findings import Finding
 from caffelint.model.datascan import DataScan
 from caffelint.model.datasource import DataSource
-from caffelint.rules.data import scanned
+from caffelint.rules.data import record_shapes, scanned
 
 IMAGE_CHANNELS = (1, 3, 4)  # grey, colour, colour with alpha
 
@@ -55,25 +55,6 @@ def check_data(source: DataSource, ctx: RuleContext) -> Iterator[Finding]:
                                        f"{source.written!r}: Caffe stops with \"Specify either 1 mean_value "
                                        f"or as many as channels: {main[0]}\"",
                           notes=[(values.item, f"{len(values.value)} mean_value")])
-
-
-def record_shapes(source: DataSource, scan: DataScan) -> tuple[dict[tuple, int], str]:
-    """(channels, height, width) -> records, and how they were seen, as Caffe's transformer gets them."""
-    shapes: dict[tuple, int] = {}
-    if scan.decoded_shapes:
-        for shape, n in scan.decoded_shapes.items():
-            shapes[shape[:3]] = shapes.get(shape[:3], 0) + n
-        how = f"images (decoded sample of {sum(scan.decoded_shapes.values())})"
-        if source.layer.type == "ImageData" and source.param is not None:
-            height, width = source.param.get("new_height"), source.param.get("new_width")
-            if height > 0 and width > 0:  # ImageDataLayer resizes every image first
-                return {(c, height, width): sum(shapes.values()) for c in {s[0] for s in shapes}}, \
-                    f"images (resized to {height}x{width})"
-        return shapes, how
-    for shape, n in scan.shapes.items():
-        if len(shape) == 5 and shape[3] in ("uint8", "float"):
-            shapes[shape[:3]] = shapes.get(shape[:3], 0) + n
-    return shapes, "records"
 
 
 def _payload_sizes(source: DataSource, scan: DataScan, ctx: RuleContext) -> Iterator[Finding]:
