@@ -1,7 +1,8 @@
 """Building blocks for fixes: Edits on a file's text that keep the file's own style.
 
-Every function returns an `Edit` (offsets into `SourceFile.text`) and never
-touches a comment on another line.  Snippets of new text are written with
+The functions return Edits (offsets into `SourceFile.text`) that leave the
+comments on other lines alone (a removed message block takes the comments
+inside it along; say so in the fix's applicability).  Snippets of new text are written with
 `\\n` and two spaces per nesting level, e.g. "param {\\n  lr_mult: 0\\n}";
 they are re-indented with the file's indentation (tabs or its number of
 spaces) and written with its line ending.  Inside a one-line block such as
@@ -27,7 +28,6 @@ from caffelint.syntax.lexer import Token, tokenize
 SNIPPET_UNIT = "  "  # the indentation step snippets are written with
 
 Block = Message | Document
-Node = Field | Message | Scalar | Token
 
 
 # -- the file's style ------------------------------------------------------------
