@@ -28,7 +28,7 @@ def discover(paths: list[str]) -> list[str]:
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
                 for name in sorted(files):
                     if name.endswith(SUFFIXES) or "solver" in name.lower():
-                        out.append(os.path.join(folder, name))
+                        out.append(os.path.normpath(os.path.join(folder, name)))
         else:
             out.append(path)
     return out
