@@ -23,6 +23,8 @@ def render_log(report, fmt_name: str, output_dir: str | None = None) -> str:
         from caffelint.report.logtables import write_tables
 
         written = write_tables(report.log, output_dir or os.path.dirname(os.path.abspath(report.path)))
+        if not written:
+            return "no train or test outputs to tabulate; nothing written\n"
         return "".join(f"wrote {path} ({rows} rows)\n" for path, rows in written)
     if fmt_name != "text":
         raise UsageError(f"unknown log format {fmt_name!r} (use text, json or csv)")

@@ -16,21 +16,26 @@ import io
 import math
 import os
 
+from caffelint.errors import InputError
 from caffelint.model.log import Curve, Run, TrainingLog
 from caffelint.source import encode
 from caffelint.writer import write_bytes_atomic
 
 
 def write_tables(log: TrainingLog, folder: str) -> list[tuple[str, int]]:
-    """Write the tables into `folder`; (path, data rows) of each file written."""
-    os.makedirs(folder, exist_ok=True)
+    """Write the tables into `folder`; (path, data rows) of each file written.
+
+    A table without rows is not written (parse_log.py skips it too).
+    """
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot create the output folder: {exc.strerror or exc}") from None
     base = os.path.join(folder, os.path.basename(log.path))
-    written = [(f"{base}.train", _write(f"{base}.train", _train_rows(log)))]
-    nets = sorted({net for run in log.runs for net in run.tests})
-    for net in nets or [0]:
-        path = f"{base}.test" + (str(net) if net else "")
-        written.append((path, _write(path, _test_rows(log, net))))
-    return written
+    tables = [(f"{base}.train", _train_rows(log))]
+    for net in sorted({net for run in log.runs for net in run.tests}):
+        tables.append((f"{base}.test" + (str(net) if net else ""), _test_rows(log, net)))
+    return [(path, _write(path, table)) for path, table in tables if table[1]]
 
 
 def _write(path: str, table: tuple[list[str], list[list]]) -> int:

@@ -140,3 +140,13 @@ def test_plot_without_matplotlib_is_one_line(healthy_log, tmp_path):
     result = caffelint("log", "--plot", str(tmp_path / "x.png"), str(healthy_log), prelude=blocked)
     assert result.returncode == 2
     assert result.stderr == "caffelint: error: --plot needs matplotlib: pip install 'caffelint[plot]'\n"
+
+
+def test_csv_without_test_passes_writes_only_the_train_table(tmp_path):
+    path = tmp_path / "short.log"
+    path.write_text("Iteration 0, loss = 2.3\nIteration 10, loss = 2.1\n")
+    result = caffelint("log", "--format", "csv", str(path))
+    assert result.stdout == f"wrote {path}.train (2 rows)\n"
+    assert read_csv(Path(f"{path}.train")) == [["NumIters", "Seconds", "LearningRate", "loss"],
+                                               ["0.0", "", "", "2.3"], ["10.0", "", "", "2.1"]]
+    assert not Path(f"{path}.test").exists()
