@@ -19,7 +19,7 @@ from caffelint.model.layer_types import facts, v0_type_name
 from caffelint.schema.bound import Bound, Entry
 from caffelint.source import SourceFile
 from caffelint.syntax.cst import Field, Scalar
-from caffelint.syntax.lexer import Token
+from caffelint.syntax.lexer import Token, tokenize
 from caffelint.upgrade.tables import V0_COPIED, V0_FIELDS, V0_IGNORED
 
 PADDING = "padding"
@@ -130,20 +130,9 @@ def rewrite_v0_layer(source: SourceFile, entry: Entry, quote: str,
         elif e.field.name != "layer":
             dropped.append(e.field.name)
     _param_blocks(out, layer)
-    groups: dict[str, list[tuple[str, Field | None, str | None]]] = {}
-    for e in layer:
-        name = e.field.name
-        if name in ("name", "type", "blobs_lr", "weight_decay"):
-            continue
-        if name in V0_COPIED:
-            out.field(e.node, 1)
-            continue
-        target = V0_FIELDS.get(name, {}).get(kind) or V0_FIELDS.get(name, {}).get("*")
-        if target is None or name in V0_IGNORED:
-            dropped.append(name)
-            continue
-        group, _, sub = target.partition(".")
-        groups.setdefault(group, []).append((sub, e.node, None))
+    for node in dict.fromkeys(e.node for name in V0_COPIED for e in layer.entries_of(name)):
+        out.field(node, 1)  # `blobs: [..., ...]` is one field for several entries
+    groups = _destinations(layer, kind, dropped)
     if padding and padding.sources:
         _merge_pad(groups, kind, source, padding)
     for group, members in groups.items():
@@ -160,6 +149,25 @@ def rewrite_v0_layer(source: SourceFile, entry: Entry, quote: str,
     _keep_all_comments(out, source, entry)
     out.lines.append(out.base + "}")
     return source.newline.join(out.lines), dropped
+
+
+Member = tuple[str, Field | None, str | None]  # (name in the new message, field as written, new value)
+
+
+def _destinations(layer: Bound, kind: str | None, dropped: list[str]) -> dict[str, list[Member]]:
+    """The settings of a V0 layer by the message they move into, in file order (UpgradeV0LayerParameter)."""
+    groups: dict[str, list[Member]] = {}
+    for e in layer:
+        name = e.field.name
+        if name in ("name", "type", "blobs_lr", "weight_decay") or name in V0_COPIED:
+            continue
+        target = V0_FIELDS.get(name, {}).get(kind) or V0_FIELDS.get(name, {}).get("*")
+        if target is None or name in V0_IGNORED:
+            dropped.append(name)  # "Unknown parameter <name> for layer type <kind>"
+            continue
+        group, _, sub = target.partition(".")
+        groups.setdefault(group, []).append((sub, e.node, None))
+    return groups
 
 
 def _text(source: SourceFile, entry: Entry) -> str:
@@ -203,6 +211,4 @@ def _keep_all_comments(out: _Printer, source: SourceFile, entry: Entry) -> None:
 
 
 def _comments_of_line(line: str) -> list[str]:
-    from caffelint.syntax.lexer import tokenize
-
     return [p.strip() for t in tokenize(line) for p in t.prefix.split("\n") if p.strip().startswith("#")]
