@@ -47,12 +47,20 @@ def write_bytes_atomic(path: str, data: bytes, *, follow_symlinks: bool = True) 
             os.chmod(tmp, st.st_mode & 0o7777)
             with contextlib.suppress(PermissionError):
                 os.chown(tmp, st.st_uid, st.st_gid)
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())  # a new file gets the mode open() would give it
         os.replace(tmp, target)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise InputError(f"{path}: write failed ({exc.strerror or exc}); the original is untouched") from None
     _sync_folder(folder)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(path: str, text: str, *, follow_symlinks: bool = True) -> None:

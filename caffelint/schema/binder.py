@@ -21,7 +21,8 @@ _new = tuple.__new__
 class Binder:
     """Binds one document; `hint(message, name)` may explain an unknown field (e.g. a fork's)."""
 
-    def __init__(self, hint=None) -> None:
+    def __init__(self, hint=None, text: str = "") -> None:
+        self.text = text
         self.problems: list[Problem] = []
         self._hint = hint
 
@@ -117,7 +118,7 @@ class Binder:
                 message += f"; did you mean {close[0]}?" if len(close) == 1 else \
                     f"; did you mean one of {', '.join(close)}?"
             if len(close) == 1:
-                fix = Fix(f"Use {close[0]}", SAFE, (Edit(item.start, item.end, close[0]),))
+                fix = Fix(f"Use {close[0]}", SAFE, (self._replace(item.start, item.end, close[0]),))
         else:
             message = f"{field.name}: {message}"
         self._problem("invalid-value", f, message, start=item.start, end=item.end, fix=fix)
@@ -134,8 +135,15 @@ class Binder:
             message += f"; did you mean {close[0]!r}?" if len(close) == 1 else \
                 f"; did you mean one of {', '.join(repr(c) for c in close)}?"
             if len(close) == 1:
-                fix = Fix(f"Rename to {close[0]}", SAFE, (Edit(f.name.start, f.name.end, close[0]),))
+                fix = Fix(f"Rename to {close[0]}", SAFE, (self._replace(f.name.start, f.name.end, close[0]),))
         self._problem("unknown-field", f, message, start=f.name.start, end=f.name.end, fix=fix)
+
+    def _replace(self, start: int, end: int, new: str) -> Edit:
+        """An edit that keeps an aligned trailing comment in its column."""
+        from caffelint.edits import replace_keeping_comment_column
+        from caffelint.source import SourceFile
+
+        return replace_keeping_comment_column(SourceFile("", self.text), start, end, new)
 
     def _problem(self, rule: str, f: Field, message: str, *, start: int | None = None,
                  end: int | None = None, fix: Fix | None = None, notes=()) -> None:
@@ -147,7 +155,7 @@ class Binder:
 
 def bind(doc: Document, schema: MessageSchema, hint=None) -> tuple[Bound, list[Problem]]:
     """Bind `doc` as a `schema` message; return the bound tree and the problems found."""
-    binder = Binder(hint)
+    binder = Binder(hint, doc.text)
     with gc_paused():
         bound = binder.bind(doc, schema)
     return bound, binder.problems

@@ -137,3 +137,18 @@ def test_a_missing_folder_is_a_clear_error(tmp_path):
     path = tmp_path / str(uuid.uuid4()) / "net.prototxt"
     with pytest.raises(InputError, match="cannot write in"):
         write_text_atomic(str(path), NET)
+
+
+def test_a_new_file_gets_the_mode_the_umask_allows(tmp_path):
+    import os
+
+    from caffelint.writer import write_text_atomic
+
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "report.sarif"
+        write_text_atomic(str(target), "{}\n")
+    finally:
+        os.umask(old)
+    assert target.read_text() == "{}\n"
+    assert target.stat().st_mode & 0o777 == 0o644
