@@ -33,6 +33,17 @@ def _example(spec: RuleSpec) -> tuple[dict | None, dict | None]:
     return bad, good
 
 
+def _fix_example(spec: RuleSpec) -> tuple[str, str, str] | None:
+    """(text before, text after, how) for the rule's first case that shows a fix."""
+    for case in spec.cases:
+        if "fail" in case and "fix" in case:
+            if spec.group == "log":
+                return case.get("solver", ""), case["fix"], \
+                    "the solver after `caffelint fix solver.prototxt --from-log train.log --unsafe-fixes`"
+            return case["fail"], case["fix"], "after `caffelint fix`"
+    return None
+
+
 def render_explain(key: str) -> str | None:
     spec = catalogue_mod.load().get(key)
     if spec is None:
@@ -47,9 +58,14 @@ def render_explain(key: str) -> str | None:
         out.append("")
     bad, good = _example(spec)
     if bad:
-        out += ["Example of the problem:", "", _indent(bad["fail"])]
-        if "fix" in bad:
-            out += ["After `caffelint fix`:", "", _indent(bad["fix"])]
+        out += ["Example of the problem" + (" (a training log)" if spec.group == "log" else "") + ":",
+                "", _indent(bad["fail"])]
+    fixed = _fix_example(spec)
+    if fixed:
+        before, after, how = fixed
+        if spec.group == "log" or before != (bad or {}).get("fail"):
+            out += ["Before the fix:", "", _indent(before)]
+        out += [how[0].upper() + how[1:] + ":", "", _indent(after)]
     if good:
         out += ["Fine:", "", _indent(good["pass"])]
     return "\n".join(out).rstrip() + "\n"
@@ -80,9 +96,14 @@ def render_docs() -> str:
             out.append("")
         bad, good = _example(s)
         if bad:
-            out += ["Problem:", "", "```", bad["fail"].rstrip("\n"), "```", ""]
-            if "fix" in bad:
-                out += ["Fixed:", "", "```", bad["fix"].rstrip("\n"), "```", ""]
+            out += ["Problem" + (" (a training log)" if s.group == "log" else "") + ":", "", "```",
+                    bad["fail"].rstrip("\n"), "```", ""]
+        fixed = _fix_example(s)
+        if fixed:
+            before, after, how = fixed
+            if s.group == "log" or before != (bad or {}).get("fail"):
+                out += ["Before the fix:", "", "```", before.rstrip("\n"), "```", ""]
+            out += [how[0].upper() + how[1:] + ":", "", "```", after.rstrip("\n"), "```", ""]
         if good:
             out += ["Fine:", "", "```", good["pass"].rstrip("\n"), "```", ""]
     return "\n".join(out)
