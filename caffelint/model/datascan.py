@@ -85,7 +85,8 @@ def scan_lmdb(path: str, sample: int | None = None, progress=None) -> DataScan:
                 scan.sampled = True
                 _scan_stretches(txn, scan, scanner, sample, starts)
             else:
-                _scan_all(txn, scan, scanner, progress)
+                with lmdb.prefaulted(path, lmdb.read_meta(path)):
+                    _scan_all(txn, scan, scanner, progress)
             _pixel_sample(txn, scan, scanner, starts)
     except lmdb.LmdbError as exc:
         scan.error = str(exc)

@@ -129,6 +129,68 @@ def read_transaction(env) -> Iterator[object]:
         txn.abort()
 
 
+@contextlib.contextmanager
+def prefaulted(path: str, meta: LmdbMeta) -> Iterator[None]:
+    """While a full scan runs, map the database's pages into this process from a helper thread.
+
+    The first read of each 4 KB page of the map is a page fault, and a scan of small
+    records (one page each) spends about a third of its time in them: 1.3 M records/s
+    on 1M 3x32x32 Datums here.  MADV_POPULATE_READ (Linux 5.14) does the same work in the
+    kernel, without holding the GIL, so a second thread does it ahead of the scan: 2.1 M
+    records/s.  It only fills this process's page tables; the file is not touched.  Used
+    for records of at most two pages: for larger ones it would read pages the scan skips.
+    Anywhere else (no /proc, an older kernel) it does nothing.
+    """
+    mapping = _mapping_of(os.path.join(path, DATA_FILE)) if meta.entries else None
+    small = mapping is not None and meta.file_size <= 2 * meta.page_size * meta.entries
+    if not small:
+        yield
+        return
+    import ctypes
+    import threading
+
+    stop = threading.Event()
+    address, size = mapping[0], min(mapping[1], meta.file_size)  # the map may reach past the file's end
+    helper = threading.Thread(target=_populate, args=(ctypes, address, size, stop), daemon=True)
+    helper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        helper.join()  # before the map goes away
+
+
+POPULATE_CHUNK = 32 << 20  # bytes per madvise call: the helper can stop between two
+MADV_POPULATE_READ = 22  # linux/mman.h
+
+
+def _populate(ctypes, address: int, size: int, stop) -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        madvise = libc.madvise
+    except (OSError, AttributeError):
+        return
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    for offset in range(0, size, POPULATE_CHUNK):
+        if stop.is_set() or madvise(address + offset, min(POPULATE_CHUNK, size - offset), MADV_POPULATE_READ):
+            return  # done early, or the kernel does not know the advice
+
+
+def _mapping_of(data_file: str) -> tuple[int, int] | None:
+    """(address, size) of this process's map of `data_file`, from /proc/self/maps (Linux)."""
+    target = os.path.realpath(data_file)
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            for line in maps:
+                fields = line.split(maxsplit=5)
+                if len(fields) == 6 and fields[5].rstrip("\n") == target and int(fields[2], 16) == 0:
+                    low, high = (int(x, 16) for x in fields[0].split("-"))
+                    return low, high - low
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def record_count(env) -> int:
     return env.stat()["entries"]
 

@@ -242,3 +242,26 @@ def test_damaged_databases_are_scan_errors(tmp_path, builder):
     getattr(build_data, builder)(tmp_path / "bad_lmdb")
     scan = scan_lmdb(str(tmp_path / "bad_lmdb"))
     assert scan.error and not scan.usable and "\n" not in scan.error
+
+
+def test_pages_mapped_ahead_change_nothing_but_speed(tmp_path):
+    from array import array
+    from itertools import islice
+
+    from caffelint.model.datum import DatumScanner
+
+    build_data.digits_lmdb(tmp_path / "d_lmdb")
+    path = str(tmp_path / "d_lmdb")
+    results = []
+    for ahead in (False, True):
+        with lmdb.open_readonly(path) as env, lmdb.read_transaction(env) as txn:
+            if sys.platform == "linux":
+                assert lmdb._mapping_of(os.path.join(path, "data.mdb")) is not None
+            labels, scanner = array("q"), DatumScanner()
+            if ahead:
+                with lmdb.prefaulted(path, lmdb.read_meta(path)):
+                    scanner.feed(islice(lmdb.all_values(txn), 10**6), labels)
+            else:
+                scanner.feed(lmdb.all_values(txn), labels)
+            results.append((labels.tolist(), scanner.shapes))
+    assert results[0] == results[1] and len(results[0][0]) == 1797
