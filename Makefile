@@ -41,7 +41,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/log.py
 
 docs: $(STAMP)
-	$(BIN)/python -m caffelint.report.catalogue --write docs/rules.md
+	$(BIN)/python -m caffelint.report.catalogue --write docs/rules.md --index rules/index.json
+	$(BIN)/python -m caffelint.facts caffelint/data/facts.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -35,11 +35,20 @@ class RuleSpec:
     tier: str
     fix: str
     summary: str
-    rationale: str
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    cases: tuple[dict[str, Any], ...] = ()
     aliases: tuple[str, ...] = ()
     reported_by: str = ""  # parser, binder, loader, project or engine: no rule module of its own
+    origin: str = ""  # the YAML file of the entry
+
+    # The prose and the examples are read from the YAML only when asked for (explain, docs,
+    # tests): a check needs neither, and parsing them is most of the catalogue's cost.
+    @property
+    def rationale(self) -> str:
+        return _full_entry(self.origin).get("rationale", "").strip()
+
+    @property
+    def cases(self) -> tuple[dict[str, Any], ...]:
+        return tuple(_full_entry(self.origin).get("cases") or ())
 
     @property
     def module_name(self) -> str:
@@ -103,6 +112,11 @@ class Catalogue:
         return matched
 
 
+INDEX_KEYS = ("code", "name", "group", "severity", "tier", "fix", "summary", "options", "aliases",
+              "reported-by")
+INDEX = "index.json"
+
+
 def _spec_from_entry(entry: dict[str, Any], origin: str) -> RuleSpec:
     try:
         return RuleSpec(
@@ -113,24 +127,64 @@ def _spec_from_entry(entry: dict[str, Any], origin: str) -> RuleSpec:
             tier=entry.get("tier", "recommended"),
             fix=entry.get("fix", "none"),
             summary=entry["summary"].strip(),
-            rationale=entry.get("rationale", "").strip(),
             options=entry.get("options") or {},
-            cases=tuple(entry.get("cases") or ()),
             aliases=tuple(entry.get("aliases") or ()),
             reported_by=entry.get("reported-by", ""),
+            origin=origin,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"{origin}: bad catalogue entry: {exc}") from None
 
 
+def _entry_files() -> list:
+    folder = resources.files("caffelint.catalogue_data")
+    return sorted((p for p in folder.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name)
+
+
 @functools.cache
-def load() -> Catalogue:
-    """Read every rules/*.yaml shipped with caffelint (package data)."""
+def _full_entry(origin: str) -> dict[str, Any]:
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    specs = []
-    for item in sorted(resources.files("caffelint.catalogue_data").iterdir(), key=lambda p: p.name):
-        if item.name.endswith(".yaml"):
-            specs.append(_spec_from_entry(yaml.load(item.read_text("utf-8"), Loader=loader), item.name))
-    return Catalogue(specs)
+    text = resources.files("caffelint.catalogue_data").joinpath(origin).read_text("utf-8")
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def build_index() -> dict[str, Any]:
+    """The fields a check needs, from every entry, with each file's size to detect staleness."""
+    files = _entry_files()
+    return {
+        "files": {p.name: len(p.read_bytes()) for p in files},
+        "rules": [{k: v for k, v in _full_entry(p.name).items() if k in INDEX_KEYS} | {"origin": p.name}
+                  for p in files],
+    }
+
+
+def _read_index(files: list) -> dict[str, Any] | None:
+    """rules/index.json when it matches the entries beside it (names and sizes), else None."""
+    import json
+
+    try:
+        index = json.loads(resources.files("caffelint.catalogue_data").joinpath(INDEX).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    sizes = index.get("files", {})
+    if sorted(sizes) != [p.name for p in files]:
+        return None
+    for p in files:
+        try:
+            size = p.stat().st_size
+        except (AttributeError, OSError):
+            size = len(p.read_bytes())
+        if size != sizes[p.name]:
+            return None
+    return index
+
+
+@functools.cache
+def load() -> Catalogue:
+    """The rules shipped with caffelint (package data): rules/index.json, or the YAML entries."""
+    files = _entry_files()
+    index = _read_index(files)
+    if index is not None:
+        return Catalogue([_spec_from_entry(e, e["origin"]) for e in index["rules"]])
+    return Catalogue([_spec_from_entry(_full_entry(p.name), p.name) for p in files])

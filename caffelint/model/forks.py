@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from caffelint.model import layer_types
@@ -28,10 +27,9 @@ class Fork:
 
 @functools.cache
 def _facts() -> dict[str, Any]:
-    import yaml
+    from caffelint import facts as data
 
-    text = resources.files("caffelint").joinpath("data/forks.yaml").read_text("utf-8")
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return data.load("forks.yaml")
 
 
 @functools.cache

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from caffelint.model.net import Layer
@@ -137,10 +136,9 @@ def _specs() -> dict[str, LayerSpec]:
 
 @functools.cache
 def _data() -> dict[str, Any]:
-    import yaml
+    from caffelint import facts as data
 
-    text = resources.files("caffelint").joinpath("data/layer_specs.yaml").read_text("utf-8")
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return data.load("layer_specs.yaml")
 
 
 def facts(section: str) -> dict[str, Any]:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from typing import Any
 
 
 @functools.cache
 def facts() -> dict[str, Any]:
-    import yaml
+    from caffelint import facts as data
 
-    text = resources.files("caffelint").joinpath("data/net_facts.yaml").read_text("utf-8")
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return data.load("net_facts.yaml")
 
 
 @functools.cache

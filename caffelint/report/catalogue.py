@@ -109,9 +109,17 @@ def render_docs() -> str:
     return "\n".join(out)
 
 
+def render_index() -> str:
+    """rules/index.json: what a check needs from the catalogue, without parsing YAML."""
+    return json.dumps(catalogue_mod.build_index(), indent=1, sort_keys=True) + "\n"
+
+
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--write"]:
-        with open(sys.argv[2], "w", encoding="utf-8") as handle:
-            handle.write(render_docs())
-    else:
+    # python -m caffelint.report.catalogue --write docs/rules.md --index rules/index.json
+    args = sys.argv[1:]
+    outputs = {"--write": render_docs, "--index": render_index}
+    if not args:
         sys.stdout.write(render_docs())
+    for flag, target in zip(args[::2], args[1::2]):
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(outputs[flag]())

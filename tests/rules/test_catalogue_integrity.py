@@ -72,6 +72,20 @@ def test_every_rule_module_has_an_entry():
                 assert module in names, f"{module} has no catalogue entry"
 
 
+def test_index_is_generated_from_the_catalogue():
+    from caffelint.report.catalogue import render_index
+
+    index = REPO / "rules" / "index.json"
+    assert index.read_text(encoding="utf-8") == render_index(), "rules/index.json is stale: run `make docs`"
+
+
+def test_the_index_and_the_entries_give_the_same_rules():
+    from caffelint.catalogue import _entry_files, _full_entry, _spec_from_entry
+
+    from_yaml = [_spec_from_entry(_full_entry(p.name), p.name) for p in _entry_files()]
+    assert list(CATALOGUE) == sorted(from_yaml, key=lambda s: s.code)
+
+
 def test_docs_are_generated_from_the_catalogue():
     from caffelint.report.catalogue import render_docs
 

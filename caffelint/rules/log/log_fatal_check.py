@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from importlib import resources
 
 from caffelint.engine import RuleContext
 from caffelint.findings import Finding
@@ -16,10 +15,9 @@ from caffelint.model.log_curves import run_prefix, static_rule
 @functools.cache
 def known_failures() -> list[tuple[re.Pattern, str, str]]:
     """(pattern, static rule name, meaning) from caffelint/data/fatal_checks.yaml, in order."""
-    import yaml
+    from caffelint import facts as data
 
-    text = resources.files("caffelint").joinpath("data/fatal_checks.yaml").read_text("utf-8")
-    return [(re.compile(e["pattern"]), e["rule"], e["means"]) for e in yaml.safe_load(text)]
+    return [(re.compile(e["pattern"]), e["rule"], e["means"]) for e in data.load("fatal_checks.yaml")]
 
 
 def check_log(log: TrainingLog, ctx: RuleContext) -> Iterator[Finding]:

@@ -7,7 +7,6 @@ values) live in caffelint/data/solver_facts.yaml with their sources.
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from typing import Any
 
 from caffelint.edits import insert_field
@@ -21,10 +20,9 @@ TRAIN_NET_FIELDS = ("net", "net_param", "train_net", "train_net_param")
 
 @functools.cache
 def facts() -> dict[str, Any]:
-    import yaml
+    from caffelint import facts as data
 
-    text = resources.files("caffelint").joinpath("data/solver_facts.yaml").read_text("utf-8")
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return data.load("solver_facts.yaml")
 
 
 def conventional(name: str, solver_type: str | None = None) -> Any:
