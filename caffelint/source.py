@@ -12,6 +12,18 @@ from caffelint.findings import Pos, Span
 BOM = "\ufeff"
 
 
+def repository_root(start: str) -> str | None:
+    """The nearest folder at or above `start` holding .git (or .hg), if any."""
+    folder = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(folder, ".git")) or os.path.exists(os.path.join(folder, ".hg")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
 def decode(data: bytes) -> str:
     """Decode UTF-8 losslessly: undecodable bytes survive as surrogate escapes."""
     return data.decode("utf-8", "surrogateescape")

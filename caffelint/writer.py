@@ -16,6 +16,7 @@ import stat
 import tempfile
 
 from caffelint.errors import InputError
+from caffelint.source import repository_root
 
 
 def write_bytes_atomic(path: str, data: bytes, *, follow_symlinks: bool = True) -> None:
@@ -84,14 +85,7 @@ def resolve_target(path: str, follow_symlinks: bool) -> str:
 
 def _repository_of(folder: str) -> str:
     """The real path of the repository holding `folder`, else of the working directory."""
-    probe = os.path.realpath(folder)
-    while True:
-        if os.path.exists(os.path.join(probe, ".git")) or os.path.exists(os.path.join(probe, ".hg")):
-            return probe
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            return os.path.realpath(os.getcwd())
-        probe = parent
+    return repository_root(os.path.realpath(folder)) or os.path.realpath(os.getcwd())
 
 
 def _sync_folder(folder: str) -> None:

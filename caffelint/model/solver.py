@@ -15,20 +15,9 @@ from dataclasses import dataclass, field
 from caffelint.model.files import ParsedFile
 from caffelint.model.net import TEST, TRAIN, NetState, NetView
 from caffelint.schema.bound import Bound, Entry
+from caffelint.source import repository_root
 
 NET_PATH_FIELDS = ("net", "train_net", "test_net")
-
-
-def repository_root(start: str) -> str | None:
-    """The nearest folder above `start` holding .git (or .hg), if any."""
-    folder = os.path.abspath(start)
-    while True:
-        if os.path.exists(os.path.join(folder, ".git")) or os.path.exists(os.path.join(folder, ".hg")):
-            return folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
 
 
 def candidate_bases(solver_path: str, root: str | None = None) -> list[str]:
