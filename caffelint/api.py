@@ -68,13 +68,14 @@ def check_file(parsed: ParsedFile, project: Project, cli_options: Options, catal
         finding = stamper.stamp(Problem("not-caffe-config", 0, 0, f"not checked: {parsed.other_reason}"),
                                 parsed.source)
         return out + ([finding] if finding else [])
-    if parsed.doc.error is not None:
-        return out  # semantic rules would only guess on a half-parsed file
     views: list[tuple[str, object]] = [("file", parsed)]
-    views += [("net", view) for view in project.views(parsed)]
-    if parsed in project.solvers:
-        views.append(("solver", project.solvers[parsed]))
-    if not options.no_data:
+    # On a half-parsed file only the file-level rules run (they judge one node at a
+    # time); graph, solver and data rules would only guess at what is missing.
+    if parsed.doc.error is None:
+        views += [("net", view) for view in project.views(parsed)]
+        if parsed in project.solvers:
+            views.append(("solver", project.solvers[parsed]))
+    if parsed.doc.error is None and not options.no_data:
         from caffelint.model.datasource import data_sources
 
         views += [("data", source) for source in data_sources(project, parsed, options)]

@@ -63,9 +63,7 @@ class Message(tuple):
 
     @property
     def end(self) -> int:
-        if self[2] is not None:
-            return self[2].end
-        return self[1][-1].end if self[1] else self[0].end
+        return self[2].end if self[2] is not None else _open_end(self)
 
     def __repr__(self) -> str:
         return f"Message({len(self.fields)} fields at {self.start})"
@@ -88,9 +86,23 @@ class ListValue(tuple):
 
     @property
     def end(self) -> int:
-        if self[2] is not None:
-            return self[2].end
-        return self[1][-1].end if self[1] else self[0].end
+        return self[2].end if self[2] is not None else _open_end(self)
+
+
+def _open_end(node: Message | ListValue) -> int:
+    """Where an unclosed block ends: the end of its last descendant, found without recursion
+    (a truncated file may leave thousands of blocks open)."""
+    while True:
+        if node[2] is not None:
+            return node[2].end
+        children = node[1]
+        if not children:
+            return node[0].end
+        last = children[-1]
+        value = last[2] if type(last) is Field else last
+        if type(value) is Scalar:
+            return value.end
+        node = value
 
 
 Value = Scalar | Message | ListValue

@@ -3,6 +3,8 @@
 Caffe's layer factory knows the types registered in the build and stops on any
 other: "Unknown layer type: <T> (known types: ...)" (CreateLayer in
 BVLC/caffe:include/caffe/layer_factory.hpp).  Types of known forks are NET009's.
+A type is a local fact of its layer, so it is checked even in a file whose
+syntax error stops the graph rules: the user sees every misspelling at once.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from caffelint.edits import set_string
 from caffelint.engine import RuleContext
 from caffelint.findings import SAFE, Finding, Fix
 from caffelint.model import layer_types
+from caffelint.model.files import ParsedFile
 from caffelint.model.forks import type_forks
-from caffelint.model.net import NetView
 from caffelint.schema import suggest
 
 
-def check_net(net: NetView, ctx: RuleContext) -> Iterator[Finding]:
+def check_file(parsed: ParsedFile, ctx: RuleContext) -> Iterator[Finding]:
     known = layer_types.bvlc_types()
-    for layer in net.layers:
+    layers = [layer for net in ctx.run.views(parsed) for layer in net.layers]
+    for layer in layers:
         if layer.version != 2 or layer.type in known or type_forks(layer.type):
             continue  # V0 and V1 types are enums, checked when the file is bound
         if not layer.type:
