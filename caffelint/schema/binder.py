@@ -32,7 +32,8 @@ class Binder:
         entries = bound.entries
         for f in node.fields:
             name_token, colon, value = f[0], f[1], f[2]
-            field = fields_by_name.get(name_token.text)
+            key = name_token[1]  # the token's text (tuple indexing: this loop is the binder's hot path)
+            field = fields_by_name.get(key)
             if field is None:
                 self._unknown(f, schema)
                 continue
@@ -40,7 +41,7 @@ class Binder:
             if value_type is Scalar and not field.is_message and colon is not None and len(value) == 1:
                 # The common cases, inlined: one token for a scalar field ...
                 try:
-                    new = [_new(Entry, (field, f, value, field.convert(value[0].text)))]
+                    new = [_new(Entry, (field, f, value, field.convert(value[0][1])))]
                 except ValueError as exc:
                     self._invalid(f, field, value, str(exc))
                     continue
@@ -62,9 +63,9 @@ class Binder:
                     new = self._bind_scalars(f, field, items)
                 if not new:
                     continue
-            previous = entries.get(field.name)
+            previous = entries.get(key)
             if previous is None:
-                entries[field.name] = new
+                entries[key] = new
             elif field.repeated:
                 previous.extend(new)
             else:
