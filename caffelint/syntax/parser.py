@@ -55,8 +55,8 @@ _new = tuple.__new__
 _VALUE_KIND = {'"': STRING, "'": STRING, "_": NAME} | {
     c: NAME for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"}
 
-# What the parser expects next.
-_FIELD, _AFTER_NAME, _AFTER_COLON, _LIST_ITEM, _LIST_NEXT = range(5)
+# What the parser expects next (_FAILED: nothing more, after a syntax error).
+_FIELD, _AFTER_NAME, _AFTER_COLON, _LIST_ITEM, _LIST_NEXT, _FAILED = range(6)
 
 
 class _Frame:
@@ -116,6 +116,7 @@ class _Parser:
         text = self.text
         tokens = self.tokens
         append = tokens.append
+        extend = tokens.extend
         frame = self.root
         stack = self.stack
         state = _FIELD
@@ -138,20 +139,18 @@ class _Parser:
                 name_tok = _new(Token, (NAME, name_text, prefix, name_start))
                 colon_tok = _new(Token, (PUNCT, ":", ws1, colon_start))
                 value_tok = _new(Token, (value_kind, value_text, ws2, value_start))
-                append(name_tok)
-                append(colon_tok)
-                append(value_tok)
+                extend((name_tok, colon_tok, value_tok))
                 prefix_start = value_start + len(value_text)
-                if self.error is not None:
-                    continue
                 if state == _FIELD:
                     frame.items.append(_new(Field, (name_tok, colon_tok,
                                                     _new(Scalar, (value_tok,)), None)))
                     continue
+                if state == _FAILED:
+                    continue
                 # Not where a field may stand: replay the three tokens through the general path.
                 for tok in (name_tok, colon_tok, value_tok):
                     frame, state, name, colon = self.step(tok, frame, state, name, colon)
-                    if self.error is not None:
+                    if state == _FAILED:
                         break
                 continue
             if index == _OPEN:
@@ -173,18 +172,17 @@ class _Parser:
                     open_start = name_end + len(ws1) + len(ws2)
                     open_tok = _new(Token, (PUNCT, open_text, ws1 + ws2, open_start))
                 append(open_tok)
-                end = open_start + 1
-                prefix_start = end
-                if self.error is not None:
-                    continue
+                prefix_start = open_start + 1
                 if state == _FIELD:
                     frame = _Frame(False, open_tok, _CLOSE[open_text], name_tok, colon_tok)
                     stack.append(frame)
                     continue
+                if state == _FAILED:
+                    continue
                 for tok in (name_tok, colon_tok, open_tok):
                     if tok is not None:
                         frame, state, name, colon = self.step(tok, frame, state, name, colon)
-                        if self.error is not None:
+                        if state == _FAILED:
                             break
                 continue
             start = m.end(1)
@@ -192,7 +190,7 @@ class _Parser:
             tok = _new(Token, (_KINDS[index], text[start:end], text[prefix_start:start], start))
             append(tok)
             prefix_start = end
-            if self.error is not None:
+            if state == _FAILED:
                 continue
             if state == _FIELD and index == _PUNCT and tok[1] == frame.close_text:
                 # Inlined close_message: closing braces are a quarter of all tokens.
@@ -238,7 +236,7 @@ class _Parser:
                 self.fail(tok, f"expected a field name, found {_describe(tok)}")
             else:
                 self.fail(tok, f"expected a field name or {frame.close_text!r}, found {_describe(tok)}")
-            return frame, state, None, None
+            return frame, _FAILED, None, None
         if state == _AFTER_NAME and kind == PUNCT and text == ":":
             return frame, _AFTER_COLON, name, tok
         if state in (_AFTER_NAME, _AFTER_COLON):
@@ -250,7 +248,7 @@ class _Parser:
                 frame.items.append(_new(Field, (name, colon, _new(Scalar, (tok,)), None)))
                 return frame, _FIELD, None, None
             self.fail(tok, f"expected a value after {name.text!r}, found {_describe(tok)}")
-            return frame, state, None, None
+            return frame, _FAILED, None, None
         items = frame.items
         if kind == PUNCT and text == "]" and (state == _LIST_NEXT or not items):
             self.stack.pop()
@@ -265,7 +263,7 @@ class _Parser:
                 items[-1] = _new(Scalar, (*items[-1], tok))
                 return frame, state, None, None
             self.fail(tok, f"expected ',' or ']' in the list of {frame.name.text!r}, found {_describe(tok)}")
-            return frame, state, None, None
+            return frame, _FAILED, None, None
         # _LIST_ITEM
         if kind == PUNCT and text in _CLOSE:
             return self.open_frame(_Frame(False, tok, _CLOSE[text], frame.name, None))
@@ -273,7 +271,7 @@ class _Parser:
             items.append(_new(Scalar, (tok,)))
             return frame, _LIST_NEXT, None, None
         self.fail(tok, f"expected a value in the list of {frame.name.text!r}, found {_describe(tok)}")
-        return frame, state, None, None
+        return frame, _FAILED, None, None
 
     @staticmethod
     def extends_string(value) -> bool:
