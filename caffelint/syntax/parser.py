@@ -185,11 +185,13 @@ class _Parser:
                         if state == _FAILED:
                             break
                 continue
-            start = m.end(1)
-            end = m.end()
-            tok = _new(Token, (_KINDS[index], text[start:end], text[prefix_start:start], start))
+            prefix, tok_text = m.group(1, index)
+            if bom and not tokens:
+                prefix = "\ufeff" + prefix
+            start = prefix_start + len(prefix)
+            tok = _new(Token, (_KINDS[index], tok_text, prefix, start))
             append(tok)
-            prefix_start = end
+            prefix_start = start + len(tok_text)
             if state == _FAILED:
                 continue
             if state == _FIELD and index == _PUNCT and tok[1] == frame.close_text:
