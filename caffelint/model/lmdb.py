@@ -243,7 +243,8 @@ def spread_keys(cursor, count: int) -> list[bytes]:
     keys we probe the key half-way between them, reading each byte position as a
     digit in the range of bytes seen there so far, widened to whole classes (any
     digit where a digit was seen: the `%08d_name` keys of convert_imageset), and
-    keep whatever key set_range lands on.
+    keep whatever key set_range lands on.  convert_imageset's numbered keys need no
+    halving: `_numbered_keys` probes evenly spaced record numbers directly.
     """
     if not cursor.first():
         return []
@@ -252,6 +253,9 @@ def spread_keys(cursor, count: int) -> list[bytes]:
     last = bytes(cursor.key())
     if count <= 1 or first == last:
         return [first]
+    numbered = _numbered_keys(cursor, first, last, count)
+    if numbered is not None:
+        return numbered
     alphabet = _Alphabet()
     alphabet.learn(first)
     alphabet.learn(last)
@@ -274,6 +278,31 @@ def spread_keys(cursor, count: int) -> list[bytes]:
         return ordered
     step = (len(ordered) - 1) / (count - 1)  # the first and the last key always among them
     return sorted({ordered[round(i * step)] for i in range(count)})
+
+
+def _record_number(key: bytes) -> int | None:
+    """n of a `%08d_<name>` key (tools/convert_imageset.cpp numbers the records it writes from 0)."""
+    return int(key[:8]) if key[8:9] == b"_" and key[:8].isdigit() else None
+
+
+def _numbered_keys(cursor, first: bytes, last: bytes, count: int) -> list[bytes] | None:
+    """`count` keys evenly spread by record number when the first and last keys are convert_imageset's:
+    one set_range probe per key at b"%08d" % n, no halving.  None when the numbers leave gaps
+    (two probes land on one key): the general method then spreads by key."""
+    low, high = _record_number(first), _record_number(last)
+    if low is None or high is None or high - low + 1 < count:
+        return None
+    found = [first]
+    step = (high - low) / (count - 1)
+    for i in range(1, count - 1):
+        if not cursor.set_range(b"%08d" % (low + round(i * step))):
+            return None
+        key = bytes(cursor.key())
+        if key <= found[-1] or key >= last:
+            return None
+        found.append(key)
+    found.append(last)
+    return found
 
 
 # A byte seen at a position stands for its whole class: a digit there means any digit may be.
