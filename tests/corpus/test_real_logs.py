@@ -105,3 +105,22 @@ def test_a_broken_display_is_noticed(reports):
     from caffelint.model.log_curves import signals
 
     assert signals(reports[row["local_path"]].log.runs[0]).display_broken
+
+
+def test_overfitting_before_a_collapse(reports):
+    # GoogLeNet on Stanford Cars: the auxiliary heads' test losses rise (loss1 4.97 at 4,800 -> ~9.5) while
+    # the training loss falls, from ~5k to ~20k iterations; then the run collapses to chance
+    (row,) = [r for r in sources() if r["local_path"].endswith("caffe.INFO")]
+    report = reports[row["local_path"]]
+    (finding,) = [f for f in report.findings if f.name == "log-overfitting"]
+    assert 5000 < report.iteration_of(finding) < 21000
+    assert "loss1/loss1 rose from its best 4.96834 (iteration 4800)" in finding.message
+    assert "predictions grow overconfident" in finding.message
+    assert {"log-diverging", "log-chance-level"} <= {f.name for f in report.findings}
+
+
+def test_no_false_overfitting(reports):
+    for row in sources():
+        if kind_of(row) in ("converging", "nan", "87.3365", "diverging", "plateau"):
+            names = {f.name for f in reports[row["local_path"]].findings}
+            assert "log-overfitting" not in names, row["local_path"]

@@ -83,6 +83,45 @@ def test_a_run_per_solver_is_reported_separately(tmp_path):
     assert report.run_of(diverging[0]) is report.log.runs[1]
 
 
+def _overfit_then_collapse(collapse_at: int = 1400) -> dict:
+    """Train loss falls, test loss rises from iteration ~300 while test accuracy still rises; then a collapse."""
+    chance = math.log(10)
+
+    def loss(it, rng):
+        if it >= collapse_at:
+            return chance * (1 + rng.gauss(0, 0.003))
+        return max(1e-4, (0.002 + 2.3 * math.exp(-it / 150)) * (1 + rng.gauss(0, 0.05)))
+
+    return {
+        "lr_policy": "fixed",
+        "loss": loss,
+        "test_loss": lambda it, rng: chance if it >= collapse_at else 0.6 + 1.7 * math.exp(-it / 150) + it / 1000,
+        "test_accuracy": lambda it, rng: 0.1 if it >= collapse_at else 0.5 + 0.3 * it / collapse_at,
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_overfitting_before_a_collapse_is_found(tmp_path, seed):
+    report = diagnose(tmp_path, "overfitting", seed, **_overfit_then_collapse())
+    (finding,) = [f for f in report.findings if f.name == "log-overfitting"]
+    assert "log-diverging" in {f.name for f in report.findings}  # the collapse itself
+    assert report.iteration_of(finding) < 1400  # found where the test loss rose, not at the collapse
+    assert "the accuracy still rose while the loss rose: the predictions grow overconfident" in finding.message
+    # judged on the whole run, the collapse hides it: the training loss ends above where it was
+    (tmp_path / ".caffelint.yaml").write_text("rules:\n  log-overfitting:\n    collapse_factor: 1.0e+9\n")
+    report = diagnose(tmp_path, "overfitting", seed, **_overfit_then_collapse())
+    assert "log-overfitting" not in {f.name for f in report.findings}
+
+
+def test_a_collapse_without_overfitting_is_no_overfitting(tmp_path):
+    healthy = {key: getattr(scenarios()["converging"], key) for key in ("loss", "test_loss", "test_accuracy")}
+    collapsed = {"loss": lambda it, rng: 2.3 if it >= 1400 else healthy["loss"](it, rng),
+                 "test_loss": lambda it, rng: 2.3 if it >= 1400 else healthy["test_loss"](it, rng),
+                 "test_accuracy": lambda it, rng: 0.1 if it >= 1400 else healthy["test_accuracy"](it, rng)}
+    report = diagnose(tmp_path, "converging", lr_policy="fixed", **collapsed)
+    assert "log-overfitting" not in {f.name for f in report.findings}
+
+
 def test_thresholds_come_from_the_config_file(tmp_path):
     (tmp_path / ".caffelint.yaml").write_text("rules:\n  log-noisy:\n    relative_width: 5.0\n")
     assert not [f for f in diagnose(tmp_path, "noisy").findings if f.name == "log-noisy"]
