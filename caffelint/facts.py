@@ -73,4 +73,4 @@ def load(name: str) -> Any:
 if __name__ == "__main__":
     # python -m caffelint.facts caffelint/data/facts.json
     with open(sys.argv[1], "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(build_bundle(), indent=1, sort_keys=True) + "\n")
+        handle.write(json.dumps(build_bundle(), indent=1, ensure_ascii=False) + "\n")

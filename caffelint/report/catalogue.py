@@ -111,7 +111,7 @@ def render_docs() -> str:
 
 def render_index() -> str:
     """rules/index.json: what a check needs from the catalogue, without parsing YAML."""
-    return json.dumps(catalogue_mod.build_index(), indent=1, sort_keys=True) + "\n"
+    return json.dumps(catalogue_mod.build_index(), indent=1, ensure_ascii=False) + "\n"
 
 
 if __name__ == "__main__":

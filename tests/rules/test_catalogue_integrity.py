@@ -84,6 +84,8 @@ def test_the_index_and_the_entries_give_the_same_rules():
 
     from_yaml = [_spec_from_entry(_full_entry(p.name), p.name) for p in _entry_files()]
     assert list(CATALOGUE) == sorted(from_yaml, key=lambda s: s.code)
+    # options keep the order they are written in (docs and explain list them that way)
+    assert [list(s.options) for s in CATALOGUE] == [list(s.options) for s in sorted(from_yaml, key=lambda s: s.code)]
 
 
 def test_docs_are_generated_from_the_catalogue():
