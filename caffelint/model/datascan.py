@@ -141,11 +141,20 @@ def _pixel_sample(txn, scan: DataScan, scanner, spread: list[bytes]) -> None:
     count = DECODE_SAMPLE if encoded else PIXEL_SAMPLE
     keys = spread[::max(1, len(spread) // count)][:count] if spread else lmdb.spread_keys(txn.cursor(), count)
     cursor = txn.cursor()
+    layout = scanner.layout
     ranges = []
+    first_kind = None  # of the first record read: the range's kind
+    plain = []  # uint8 records of the scanner's layout: their range is taken in one numpy call
     for key in keys:
         if not cursor.set_key(key):
             continue
         value = cursor.value()
+        if layout is not None and not encoded:
+            pixels = layout.uint8_pixels(value)
+            if pixels is not None:
+                plain.append(pixels)
+                first_kind = first_kind or "uint8"
+                continue
         try:
             pixels = payload_values(value)
             if pixels is None:
@@ -159,9 +168,15 @@ def _pixel_sample(txn, scan: DataScan, scanner, spread: list[bytes]) -> None:
             continue
         if pixels is not None and len(pixels):
             kind = "float" if pixels.dtype == np.float32 else ("image" if encoded else "uint8")
+            first_kind = first_kind or kind
             ranges.append((kind, float(pixels.min()), float(pixels.max()), float(pixels.mean(dtype=np.float64))))
+    if plain:
+        block = np.stack(plain)
+        means = block.mean(axis=1, dtype=np.float64).tolist()
+        low, high = float(block.min()), float(block.max())
+        ranges += [("uint8", low, high, mean) for mean in means]
     if ranges:
-        scan.pixels = PixelRange(ranges[0][0], min(r[1] for r in ranges), max(r[2] for r in ranges),
+        scan.pixels = PixelRange(first_kind, min(r[1] for r in ranges), max(r[2] for r in ranges),
                                  sum(r[3] for r in ranges) / len(ranges), len(ranges))
 
 
