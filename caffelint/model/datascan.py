@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from array import array
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 
 from caffelint.model.labels import LabelStats
 
@@ -83,7 +83,7 @@ def scan_lmdb(path: str, sample: int | None = None, progress=None) -> DataScan:
             starts: list[bytes] = []
             if sample and sample < scan.records:
                 scan.sampled = True
-                _scan_stretches(txn, scan, scanner, sample, starts)
+                _scan_stretches(txn, scan, scanner, sample, starts, env.stat()["psize"])
             else:
                 with lmdb.prefaulted(path, lmdb.read_meta(path)):
                     _scan_all(txn, scan, scanner, progress)
@@ -116,16 +116,19 @@ def _scan_all(txn, scan: DataScan, scanner, progress) -> None:
             progress.update(scanner.records)
 
 
-def _scan_stretches(txn, scan: DataScan, scanner, sample: int, keys: list[bytes]) -> None:
+def _scan_stretches(txn, scan: DataScan, scanner, sample: int, keys: list[bytes], page_size: int) -> None:
     import numpy as np
 
     from caffelint.model import lmdb
 
     labels = array("q")
     starts: list[int] = []
-    for stretch in lmdb.stretches(txn, scan.records, sample, keys):
-        starts.append(len(labels))
-        scanner.feed(stretch, labels)
+    runs = lmdb.stretches(txn, scan.records, sample, keys)
+    first = next(runs, None)  # the runs' start keys are known from here on
+    with lmdb.prefaulted_runs(txn, keys, sample // max(1, len(keys)), page_size):
+        for stretch in chain([first] if first is not None else [], runs):
+            starts.append(len(labels))
+            scanner.feed(stretch, labels)
     scan.labels.add(np.frombuffer(labels, dtype=np.int64), segment_starts=[s for s in starts if s < len(labels)])
 
 

@@ -265,3 +265,18 @@ def test_pages_mapped_ahead_change_nothing_but_speed(tmp_path):
                 scanner.feed(lmdb.all_values(txn), labels)
             results.append((labels.tolist(), scanner.shapes))
     assert results[0] == results[1] and len(results[0][0]) == 1797
+
+
+def test_sample_of_page_sized_records_reads_the_labels_at_the_start_keys(tmp_path):
+    # 3x32x32 uint8 Datums take an overflow page each: the sample maps its runs ahead (prefaulted_runs)
+    from caffelint.schema.caffe_pb2 import Datum
+
+    pixels = bytes(range(256)) * 12
+    labels = [i * 7 % 10 for i in range(3000)]
+    build_data.write_lmdb(tmp_path / "big_lmdb", (Datum(channels=3, height=32, width=32, data=pixels, label=label,
+                                                        encoded=False).SerializeToString() for label in labels))
+    scan = scan_lmdb(str(tmp_path / "big_lmdb"), sample=400)
+    assert scan.sampled and scan.scanned == 400 and scan.bad == 0
+    assert scan.labels.segments == 10
+    assert sum(scan.labels.counts.values()) == 400
+    assert scan.pixels is not None and (scan.pixels.low, scan.pixels.high) == (0, 255)
