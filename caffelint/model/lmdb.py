@@ -201,23 +201,30 @@ def prefaulted_runs(txn, keys: list[bytes], length: int, page_size: int) -> Iter
 
 
 def _populate_ranges(ctypes, ranges: list[tuple[int, int]], stop) -> None:
+    madvise = _madvise(ctypes)
     for address, size in ranges:
-        if stop.is_set():
+        if madvise is None or stop.is_set():
             return
-        _populate(ctypes, address, size, stop)
+        madvise(address, size, MADV_POPULATE_READ)  # an error (past the file's end ...) ends this run only
 
 
 POPULATE_CHUNK = 32 << 20  # bytes per madvise call: the helper can stop between two
 MADV_POPULATE_READ = 22  # linux/mman.h
 
 
-def _populate(ctypes, address: int, size: int, stop) -> None:
+def _madvise(ctypes):
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        madvise = libc.madvise
+        madvise = ctypes.CDLL(None, use_errno=True).madvise
     except (OSError, AttributeError):
-        return
+        return None
     madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    return madvise
+
+
+def _populate(ctypes, address: int, size: int, stop) -> None:
+    madvise = _madvise(ctypes)
+    if madvise is None:
+        return
     for offset in range(0, size, POPULATE_CHUNK):
         if stop.is_set() or madvise(address + offset, min(POPULATE_CHUNK, size - offset), MADV_POPULATE_READ):
             return  # done early, or the kernel does not know the advice
