@@ -227,6 +227,20 @@ class PhaseGraph:
         """
         return self._reader_table().get((writer.index if writer else -1, blob), [])
 
+    def downstream(self, writer: Layer, blob: str, through) -> Iterator[Layer]:
+        """Layers that read `blob` as `writer` left it and, past each reader for which
+        `through(reader)` holds, the layers reading its tops: each once, depth first."""
+        frontier, seen = [(writer, blob)], set()
+        while frontier:
+            source, name = frontier.pop()
+            for reader in self.readers(source, name):
+                if reader in seen:
+                    continue
+                seen.add(reader)
+                yield reader
+                if through(reader):
+                    frontier.extend((reader, top) for top in reader.tops)
+
     def in_place_successor(self, writer: Layer, blob: str) -> Layer | None:
         """The layer that next overwrites `blob` in place after `writer`, if any."""
         for reader in self.readers(writer, blob):

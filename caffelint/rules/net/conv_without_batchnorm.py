@@ -54,35 +54,17 @@ def _normalized(graph: PhaseGraph, conv: Layer) -> bool:
     first = graph.readers(conv, conv.tops[0])
     if any(r.type in CONVOLUTIONS for r in first):
         return True
-    frontier, seen = [(conv, conv.tops[0])], set()
-    while frontier:
-        writer, blob = frontier.pop()
-        for reader in graph.readers(writer, blob):
-            if reader in seen:
-                continue
-            seen.add(reader)
-            if reader.type in NORMALIZERS:
-                return True
-            if reader.type not in WEIGHTED:
-                frontier.extend((reader, top) for top in reader.tops)
-    return False
+    return any(r.type in NORMALIZERS for r in graph.downstream(conv, conv.tops[0], _weightless))
 
 
 def _feeds_loss(graph: PhaseGraph, conv: Layer) -> bool:
     """A classifier convolution (FCN's score layers, SqueezeNet's conv10): its output reaches a
     loss through weightless layers only; BatchNorm does not belong there."""
-    frontier, seen = [(conv, conv.tops[0])], set()
-    while frontier:
-        writer, blob = frontier.pop()
-        for reader in graph.readers(writer, blob):
-            if reader in seen:
-                continue
-            seen.add(reader)
-            if reader.type.endswith("Loss"):
-                return True
-            if reader.type not in WEIGHTED:
-                frontier.extend((reader, top) for top in reader.tops)
-    return False
+    return any(r.type.endswith("Loss") for r in graph.downstream(conv, conv.tops[0], _weightless))
+
+
+def _weightless(layer: Layer) -> bool:
+    return layer.type not in WEIGHTED
 
 
 def _snippet(conv: Layer, names: set[str]) -> str:
