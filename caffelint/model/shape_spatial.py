@@ -15,14 +15,10 @@ FOUR_AXES = "Input must have 4 axes, corresponding to (num, channels, height, wi
 
 def convolution(step: Step) -> list[Shape | None] | None:
     """BaseConvolutionLayer: top = leading axes x num_output x one output size per spatial axis."""
-    param = step.param("convolution_param")
-    shape = step.bottom(0)
-    if param is None or shape is None:
+    found = _convolution_input(step)
+    if found is None:
         return None
-    axis = step.axis(param.get("axis"), shape, "convolution_param.axis")
-    if axis is None:
-        return None
-    geometry = _geometry(step, param, len(shape) - axis - 1)
+    param, shape, axis, geometry = found
     channels, outputs, group = shape[axis], param.get("num_output"), param.get("group")
     if geometry is None or outputs <= 0 or group <= 0 or outputs % group:
         return None  # layer_setup reports these
@@ -59,6 +55,20 @@ def convolution(step: Step) -> list[Shape | None] | None:
 
 def im2col(step: Step) -> list[Shape | None] | None:
     """Im2colLayer::Reshape: channels x kernel area, one output size per spatial axis."""
+    found = _convolution_input(step)
+    if found is None or found[3] is None:
+        return None
+    param, shape, axis, geometry = found
+    top = list(shape)
+    for i, size in enumerate(shape[axis + 1:]):
+        k, s, p, d = geometry.kernel[i], geometry.stride[i], geometry.pad[i], geometry.dilation[i]
+        top[axis] = None if top[axis] is None else top[axis] * k
+        top[axis + 1 + i] = None if size is None else conv_out(size, k, s, p, d)
+    return [tuple(top)]
+
+
+def _convolution_input(step: Step):
+    """(convolution_param, input shape, channel axis, geometry or None), or None when unknown."""
     param = step.param("convolution_param")
     shape = step.bottom(0)
     if param is None or shape is None:
@@ -66,15 +76,7 @@ def im2col(step: Step) -> list[Shape | None] | None:
     axis = step.axis(param.get("axis"), shape, "convolution_param.axis")
     if axis is None:
         return None
-    geometry = _geometry(step, param, len(shape) - axis - 1)
-    if geometry is None:
-        return None
-    top = list(shape)
-    for i, size in enumerate(shape[axis + 1:]):
-        k, s, p, d = geometry.kernel[i], geometry.stride[i], geometry.pad[i], geometry.dilation[i]
-        top[axis] = None if top[axis] is None else top[axis] * k
-        top[axis + 1 + i] = None if size is None else conv_out(size, k, s, p, d)
-    return [tuple(top)]
+    return param, shape, axis, _geometry(step, param, len(shape) - axis - 1)
 
 
 def _geometry(step: Step, param, spatial: int):

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import itemgetter
 
-from caffelint.syntax.lexer import EOF, STRING, Token
+from caffelint.syntax.lexer import STRING, Token
 
 _new = tuple.__new__  # nodes are tuples built without a Python-level __init__: parsing is hot
 
@@ -46,16 +46,15 @@ class Scalar(tuple):
         return f"Scalar({' '.join(t.text for t in self)})"
 
 
-class Message(tuple):
-    """`{ fields }` or `< fields >`; `close` is None when the file ends first."""
+class _Block(tuple):
+    """A bracketed node: (open token, children, close token or None when the file ends first)."""
 
     __slots__ = ()
     open: Token = property(itemgetter(0))  # type: ignore[assignment]
-    fields: tuple[Field, ...] = property(itemgetter(1))  # type: ignore[assignment]
     close: Token | None = property(itemgetter(2))  # type: ignore[assignment]
 
-    def __new__(cls, open: Token, fields: tuple[Field, ...], close: Token | None) -> Message:
-        return _new(cls, (open, fields, close))
+    def __new__(cls, open: Token, children: tuple, close: Token | None):
+        return _new(cls, (open, children, close))
 
     @property
     def start(self) -> int:
@@ -64,29 +63,23 @@ class Message(tuple):
     @property
     def end(self) -> int:
         return self[2].end if self[2] is not None else _open_end(self)
+
+
+class Message(_Block):
+    """`{ fields }` or `< fields >`."""
+
+    __slots__ = ()
+    fields: tuple[Field, ...] = property(itemgetter(1))  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"Message({len(self.fields)} fields at {self.start})"
 
 
-class ListValue(tuple):
+class ListValue(_Block):
     """`[a, b, ...]`: items are Scalars or Messages."""
 
     __slots__ = ()
-    open: Token = property(itemgetter(0))  # type: ignore[assignment]
     items: tuple[Scalar | Message, ...] = property(itemgetter(1))  # type: ignore[assignment]
-    close: Token | None = property(itemgetter(2))  # type: ignore[assignment]
-
-    def __new__(cls, open: Token, items: tuple, close: Token | None) -> ListValue:
-        return _new(cls, (open, items, close))
-
-    @property
-    def start(self) -> int:
-        return self[0].start
-
-    @property
-    def end(self) -> int:
-        return self[2].end if self[2] is not None else _open_end(self)
 
 
 def _open_end(node: Message | ListValue) -> int:
@@ -205,5 +198,3 @@ def walk_fields(fields: tuple[Field, ...]) -> Iterator[Field]:
             stack.pop()
 
 
-def is_eof(token: Token) -> bool:
-    return token.kind == EOF
