@@ -157,7 +157,7 @@ class LabelStats:
             self._open_uniform = self._open_uniform and not inner_change.any()
             return
         segment = np.cumsum(starts)  # 0: the stretch carried over; 1..opened: new ones
-        changed = set(np.unique(segment[inner_change]).tolist())
+        changed = set(np.flatnonzero(np.bincount(segment[inner_change], minlength=opened + 1)).tolist())
         if self.records:  # the stretch open before this batch closes at the first start
             self.single_label_segments += int(self._open_uniform and 0 not in changed)
         self.single_label_segments += sum(1 for s in range(1, opened) if s not in changed)
