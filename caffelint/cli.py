@@ -38,7 +38,7 @@ def selection_options(func):
                      help="Validate against this caffe.proto (a fork's) instead of BVLC's."),
         click.option("--no-data", is_flag=True, help="Do not open data sources (LMDB, lists, HDF5)."),
         click.option("--require-data", is_flag=True, help="A missing data source is an error."),
-        click.option("--sample", type=click.IntRange(min=1), help="Scan only N records per data source."),
+        click.option("--sample", type=click.IntRange(min=1), help="Scan about N records per data source, as runs spread over it (more than half: all of it)."),
         click.option("--no-suppressions", is_flag=True, help="Ignore # caffelint: disable comments."),
         click.option("--debug", is_flag=True, help="Show tracebacks of internal errors."),
     ]

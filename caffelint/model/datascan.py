@@ -3,8 +3,9 @@
 A `DataScan` is the evidence rules read: record count, labels (LabelStats),
 record shapes, malformed records, a pixel range from a few records, and why
 a source could not be read or was not inspected.  LMDB scans read every
-record by default (labels in key order, as Caffe's DataLayer reads them), or
-`sample` records as stretches spread over the key range.
+record by default (labels in key order, as Caffe's DataLayer reads them)
+through py-lmdb's cursor, or `sample` records as stretches spread over the key
+range, found in the file's own B-tree pages (lmdb_pages) and read all at once.
 """
 
 from __future__ import annotations
@@ -77,17 +78,21 @@ def scan_lmdb(path: str, sample: int | None = None, progress=None) -> DataScan:
     scan = DataScan("lmdb", labels=LabelStats())
     scanner = DatumScanner()
     try:
-        with lmdb.open_readonly(path) as env, lmdb.read_transaction(env) as txn:
-            scan.records = lmdb.record_count(env)
-            scan.first_key = lmdb.first_key(txn)
-            starts: list[bytes] = []
-            if sample and sample < scan.records:
-                scan.sampled = True
-                _scan_stretches(txn, scan, scanner, sample, starts, env.stat()["psize"])
-            else:
-                with lmdb.prefaulted(path, lmdb.read_meta(path)):
-                    _scan_all(txn, scan, scanner, progress)
-            _pixel_sample(txn, scan, scanner, starts)
+        meta = lmdb.read_meta(path)
+        if sample and 2 * sample > meta.entries:
+            sample = None  # a sample of more than half: reading everything costs at most twice as much
+        if not (sample and _sample_pages(path, meta, scan, scanner, sample)):
+            with lmdb.open_readonly(path) as env, lmdb.read_transaction(env) as txn:
+                scan.records = lmdb.record_count(env)
+                scan.first_key = lmdb.first_key(txn)
+                starts: list[bytes] = []
+                if sample and sample < scan.records:
+                    scan.sampled = True
+                    _scan_stretches(txn, scan, scanner, sample, starts, meta.page_size)
+                else:
+                    with lmdb.prefaulted(path, meta):
+                        _scan_all(txn, scan, scanner, progress)
+                _pixel_sample(_values_at(txn, starts, scanner), scan, scanner)
     except lmdb.LmdbError as exc:
         scan.error = str(exc)
     finally:
@@ -99,6 +104,48 @@ def scan_lmdb(path: str, sample: int | None = None, progress=None) -> DataScan:
     scan.bad, scan.first_bad, scan.foreign = scanner.bad, scanner.first_bad, scanner.foreign
     scan.seconds = time.monotonic() - started
     return scan
+
+
+def _sample_pages(path: str, meta, scan: DataScan, scanner, sample: int) -> bool:
+    """The sample read straight from the file's pages (lmdb_pages).  False, with nothing recorded,
+    for a database that reader does not read: the caller then samples through py-lmdb."""
+    import numpy as np
+
+    from caffelint.model import lmdb
+    from caffelint.model.lmdb_pages import PageError, PageReader, Unsupported
+
+    try:
+        reader = PageReader(path, meta)
+        try:
+            first_key = reader.first_key()
+            located = reader.runs(lmdb.run_lengths(sample))
+        except BaseException:
+            reader.close()
+            raise
+    except Unsupported:
+        return False
+    except PageError as exc:  # liblmdb would abort the process on such a page: say so instead
+        scan.error = f"{path}: {exc}: the database is damaged, or was rewritten while it was read"
+        return True
+    closing = None
+    try:
+        labels, good = scanner.feed_located(reader.bytes, located.offsets, located.sizes, located.heads,
+                                             located.tails)
+        picks = _spaced(located.run_starts, _pixel_count(scanner))
+        values = [reader.value(int(located.offsets[i]), int(located.sizes[i])).tobytes() for i in picks]
+        closing = reader.close(wait=False)  # unmapping runs while the statistics are taken
+        scan.records, scan.first_key, scan.sampled = meta.entries, first_key, True
+        kept = labels[good]
+        before = np.cumsum(good) - good  # a run's first record among the good ones
+        starts = {int(before[i]) for i in located.run_starts if i < len(good)}
+        scan.labels.add(kept, segment_starts=sorted(s for s in starts if s < len(kept)))
+        _pixel_sample(values, scan, scanner)
+    finally:
+        if closing is None:
+            reader.close()
+        else:
+            closing.join()  # the statistics are taken: now the map must be gone
+    return True
 
 
 def _scan_all(txn, scan: DataScan, scanner, progress) -> None:
@@ -132,26 +179,41 @@ def _scan_stretches(txn, scan: DataScan, scanner, sample: int, keys: list[bytes]
     scan.labels.add(np.frombuffer(labels, dtype=np.int64), segment_starts=[s for s in starts if s < len(labels)])
 
 
-def _pixel_sample(txn, scan: DataScan, scanner, spread: list[bytes]) -> None:
-    """Value range over a few records spread over the database (reusing the sample's stretch starts
-    when there are some); encoded ones are decoded with Pillow."""
+def _pixel_count(scanner) -> int:
+    from caffelint.model.datum import ENCODED
+
+    encoded = any(len(shape) > 3 and shape[3] == ENCODED for shape in scanner.shapes)
+    return DECODE_SAMPLE if encoded else PIXEL_SAMPLE
+
+
+def _spaced(items: list, count: int) -> list:
+    """Up to `count` of `items`, evenly spaced, the first included."""
+    return items[::max(1, len(items) // count)][:count]
+
+
+def _values_at(txn, spread: list[bytes], scanner) -> list:
+    """The values whose pixels are looked at: at the sample's stretch starts when there are some,
+    else at keys spread over the database."""
+    from caffelint.model import lmdb
+
+    count = _pixel_count(scanner)
+    keys = _spaced(spread, count) if spread else lmdb.spread_keys(txn.cursor(), count)
+    cursor = txn.cursor()
+    return [cursor.value() for key in keys if cursor.set_key(key)]
+
+
+def _pixel_sample(values: list, scan: DataScan, scanner) -> None:
+    """Value range over a few records spread over the database; encoded ones are decoded with Pillow."""
     import numpy as np
 
-    from caffelint.model import lmdb
     from caffelint.model.datum import ENCODED, DatumError, encoded_bytes, payload_values
 
     encoded = any(len(shape) > 3 and shape[3] == ENCODED for shape in scanner.shapes)
-    count = DECODE_SAMPLE if encoded else PIXEL_SAMPLE
-    keys = spread[::max(1, len(spread) // count)][:count] if spread else lmdb.spread_keys(txn.cursor(), count)
-    cursor = txn.cursor()
     layout = scanner.layout
     ranges = []
     first_kind = None  # of the first record read: the range's kind
     plain = []  # uint8 records of the scanner's layout: their range is taken in one numpy call
-    for key in keys:
-        if not cursor.set_key(key):
-            continue
-        value = cursor.value()
+    for value in values:
         if layout is not None and not encoded:
             pixels = layout.uint8_pixels(value)
             if pixels is not None:

@@ -156,7 +156,6 @@ class Layout:
             return cls(bytes(buf[:fields.label_offset]), fields.shape, False, 5 * fields.size)
         return None
 
-
     def uint8_pixels(self, buf):
         """The payload of a uint8 record the scanner's fast path accepts, as a numpy array without
         walking its fields; None for any other record (`payload_values` then reads it)."""
@@ -167,13 +166,61 @@ class Layout:
             return None
         trailer = 2 if self.encoded_false else 0
         ends = not trailer or buf[n - 2] == 0x38 and buf[n - 1] == 0
-        if not (n == base or n == base + 2 + trailer and buf[base] == LABEL_TAG and ends
+        if not (n == base or n == base + 2 + trailer and buf[base] == LABEL_TAG and buf[base + 1] < 128 and ends
                 or n == base + 3 + trailer and buf[base] == LABEL_TAG and buf[base + 1] > 127
                 and buf[base + 2] < 128 and ends):
             return None
         import numpy as np
 
         return np.frombuffer(buf, dtype=np.uint8, count=self.payload_bytes, offset=h)
+
+    @property
+    def head_width(self) -> int:
+        """Bytes of a record's beginning the checks read: the head, then for float records the
+        label tag, the label and the first float's tag; rounded up to whole 8-byte words."""
+        return -(-(len(self.head) + 3) // 8) * 8
+
+    def labels_at(self, memory, offsets, sizes):
+        """`labels_of` the records at `offsets` (with `sizes`) in `memory`, a uint8 numpy array,
+        copying out their first and last bytes first."""
+        import numpy as np
+
+        from caffelint.model.gather import rows
+
+        heads, clipped = rows(memory, offsets, self.head_width)
+        tails, _ = rows(memory, np.maximum(offsets + sizes - 8, 0), 8)
+        labels, matches = self.labels_of(heads, tails, sizes)
+        matches &= ~clipped  # a record too close to the end of memory goes the general way
+        return labels, matches
+
+    def labels_of(self, heads, tails, sizes):
+        """(labels, matches) of records given by their first bytes (`heads`: rows at least
+        `head_width` wide, a multiple of 8), their last 8 bytes (`tails`) and their sizes, all
+        at once: the checks of the scanner's loops as array operations."""
+        import numpy as np
+
+        from caffelint.model.gather import starts_with
+
+        h = len(self.head)
+        matches = starts_with(heads, self.head)
+        if not self.tail_label:  # label then floats
+            label = heads[:, h + 1]
+            matches &= (sizes == h + 2 + self.payload_bytes) & (heads[:, h] == LABEL_TAG) & (label < 128) \
+                & (heads[:, h + 2] == FLOAT_TAG)
+            return np.where(matches, label, 0), matches
+        # uint8 records end [.., tag, label, (38 00)] or [tag, low, high, (38 00)]
+        trailer = 2 if self.encoded_false else 0
+        back = tails[:, 5 - trailer:]
+        base = h + self.payload_bytes
+        one = (sizes == base + 2 + trailer) & (back[:, 1] == LABEL_TAG) & (back[:, 2] < 128)
+        two = (sizes == base + 3 + trailer) & (back[:, 0] == LABEL_TAG) & (back[:, 1] > 127) & (back[:, 2] < 128)
+        if trailer:
+            ends = (back[:, 3] == 0x38) & (back[:, 4] == 0)
+            one &= ends
+            two &= ends
+        matches &= one | two | (sizes == base)
+        labels = np.where(one, back[:, 2], (back[:, 1] & 0x7F) | (back[:, 2].astype(np.int64) << 7))
+        return np.where(matches & (sizes != base), labels, 0), matches
 
 
 class DatumScanner:
@@ -235,8 +282,8 @@ class DatumScanner:
         general = self._general
         for v in values:
             n = len(v)
-            if n == one and v[base] == tag and (not trailer or v[n - 2] == 0x38 and v[n - 1] == 0) \
-                    and v[:h] == head:
+            if n == one and v[base] == tag and v[at] < 128 \
+                    and (not trailer or v[n - 2] == 0x38 and v[n - 1] == 0) and v[:h] == head:
                 put(v[at])
             elif n == two and v[base] == tag and v[at] > 127 and v[at + 1] < 128 \
                     and (not trailer or v[n - 2] == 0x38 and v[n - 1] == 0) and v[:h] == head:
@@ -262,19 +309,57 @@ class DatumScanner:
                 general(v, put)
 
     def _general(self, value, put) -> None:
-        ordinal = self.records + len(self._labels) - self._start[0] + self.bad - self._start[1]
+        label = self._walk(value, self.records + len(self._labels) - self._start[0] + self.bad - self._start[1])
+        if label is not None:
+            put(label)
+
+    def _walk(self, value, ordinal: int) -> int | None:
+        """The label of a record the fast path did not take, tallied; None when it is malformed."""
         try:
             fields = read_datum(value)
         except DatumError as exc:
             self.bad += 1
             if self.first_bad is None:
                 self.first_bad = (ordinal, str(exc))
-            return
+            return None
         if fields.foreign:
             self.foreign += 1
         self._tally(fields.shape, 1, ordinal)
         self.walked += 1
-        put(fields.label)
+        return fields.label
+
+    def feed_located(self, memory, offsets, sizes, heads=None, tails=None):
+        """`feed` for records given as offsets and sizes into `memory` (a uint8 numpy array): the
+        records of the learned layout are checked and their labels read all at once, the others
+        go through the general walker one by one.  `heads` and `tails`, when given, are each
+        record's first bytes and last 8 bytes, already copied out (see `Layout.labels_of`).  Returns
+        the labels and the mask of the good records, both in the order given."""
+        import numpy as np
+
+        count = len(offsets)
+        labels = np.zeros(count, dtype=np.int64)
+        good = np.zeros(count, dtype=bool)
+        done = 0
+        if count and self.layout is None and not self.shapes:  # the first good record teaches the layout
+            first = array("q")
+            self.feed([memoryview(memory[offsets[0]:offsets[0] + sizes[0]])], first)
+            labels[0], good[0], done = (first[0] if first else 0), bool(first), 1
+        ordinal = self.records - done  # of record 0
+        if self.layout is not None and done < count:
+            if heads is not None and heads.shape[1] >= self.layout.head_width:
+                labels[done:], good[done:] = self.layout.labels_of(heads[done:], tails[done:], sizes[done:])
+            else:
+                labels[done:], good[done:] = self.layout.labels_at(memory, offsets[done:], sizes[done:])
+            fast = int(np.count_nonzero(good[done:]))
+            if fast:
+                self._tally(self.layout.shape, fast, self.records)
+        for i in (np.flatnonzero(~good[done:]) + done).tolist():
+            offset = int(offsets[i])
+            label = self._walk(memoryview(memory[offset:offset + int(sizes[i])]), ordinal + i)
+            if label is not None:
+                labels[i], good[i] = label, True
+        self.records = ordinal + count
+        return labels, good
 
     def _tally(self, shape: tuple, count: int, ordinal: int) -> None:
         if shape not in self.shapes and len(self.shapes) >= 64:

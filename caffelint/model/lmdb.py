@@ -46,6 +46,9 @@ class LmdbMeta:
     entries: int
     txnid: int
     file_size: int
+    root: int = -1  # the main tree's root page (P_INVALID, all ones, when it is empty)
+    depth: int = 0
+    db_flags: int = 0  # MDB_DUPSORT, MDB_INTEGERKEY ... of the main database
 
 
 def is_lmdb(path: str) -> bool:
@@ -72,12 +75,12 @@ def read_meta(path: str) -> LmdbMeta:
         metas.append(_unpack(second, data_file))
     meta = max(metas, key=lambda m: m[-1])  # liblmdb uses the meta with the newer txnid
     last_page, txnid = meta[-2], meta[-1]
-    entries = meta[4 + 8 + 6]  # MAIN_DBI.md_entries
+    db_flags, depth, entries, root = meta[13], meta[14], meta[18], meta[19]  # MAIN_DBI's MDB_db
     needed = (last_page + 1) * page_size
     if needed > size:
         raise LmdbError(f"{data_file} is truncated: {size} bytes, but its meta page says "
                         f"{needed} ({last_page + 1} pages of {page_size})")
-    return LmdbMeta(page_size, last_page, entries, txnid, size)
+    return LmdbMeta(page_size, last_page, entries, txnid, size, root, depth, db_flags)
 
 
 def _unpack(buffer: bytes, data_file: str) -> tuple:
@@ -172,7 +175,6 @@ def prefaulted_runs(txn, keys: list[bytes], length: int, page_size: int) -> Iter
     if not keys or length < 2 or not os.path.exists("/proc/self/maps"):
         yield
         return
-    import ctypes
     import threading
 
     import numpy as np
@@ -191,7 +193,7 @@ def prefaulted_runs(txn, keys: list[bytes], length: int, page_size: int) -> Iter
         start = address - address % page_size
         ranges.append((start, length * pages * page_size + address - start))
     stop = threading.Event()
-    helper = threading.Thread(target=_populate_ranges, args=(ctypes, ranges, stop), daemon=True)
+    helper = threading.Thread(target=populate_ranges, args=(ranges, stop), daemon=True)
     helper.start()
     try:
         yield
@@ -200,7 +202,10 @@ def prefaulted_runs(txn, keys: list[bytes], length: int, page_size: int) -> Iter
         helper.join()  # before the map goes away
 
 
-def _populate_ranges(ctypes, ranges: list[tuple[int, int]], stop) -> None:
+def populate_ranges(ranges: list[tuple[int, int]], stop) -> None:
+    """Map the pages of each (address, size) range of this process's memory, until `stop` is set."""
+    import ctypes
+
     madvise = _madvise(ctypes)
     for address, size in ranges:
         if madvise is None or stop.is_set():
@@ -212,13 +217,18 @@ POPULATE_CHUNK = 32 << 20  # bytes per madvise call: the helper can stop between
 MADV_POPULATE_READ = 22  # linux/mman.h
 
 
+_MADVISE: list = []  # libc's madvise, or None where there is none; looked up once
+
+
 def _madvise(ctypes):
-    try:
-        madvise = ctypes.CDLL(None, use_errno=True).madvise
-    except (OSError, AttributeError):
-        return None
-    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    return madvise
+    if not _MADVISE:
+        try:
+            madvise = ctypes.CDLL(None, use_errno=True).madvise
+            madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        except (OSError, AttributeError):
+            madvise = None
+        _MADVISE.append(madvise)
+    return _MADVISE[0]
 
 
 def _populate(ctypes, address: int, size: int, stop) -> None:
@@ -259,6 +269,18 @@ def all_values(txn) -> Iterator[memoryview]:
     return txn.cursor().iternext(keys=False, values=True)
 
 
+def run_count(wanted: int) -> int:
+    """How many runs a sample of `wanted` records is read as: 10000 gives 50 runs of 200."""
+    return max(1, min(wanted, round(wanted ** 0.5 / 2)))
+
+
+def run_lengths(wanted: int) -> list[int]:
+    """The lengths of the runs of a sample of `wanted` records, the longer ones first."""
+    count = run_count(wanted)
+    length, extra = divmod(wanted, count)
+    return [length + (i < extra) for i in range(count)]
+
+
 def stretches(txn, total: int, wanted: int, keys_out: list | None = None) -> Iterator[Iterator[memoryview]]:
     """About `wanted` values as runs of consecutive records spread over the whole key range.
 
@@ -268,7 +290,7 @@ def stretches(txn, total: int, wanted: int, keys_out: list | None = None) -> Ite
     """
     from itertools import islice
 
-    count = max(1, min(wanted, round(wanted ** 0.5 / 2)))  # 10000: 50 stretches of 200
+    count = run_count(wanted)
     starts = spread_keys(txn.cursor(), count + 1)
     if len(starts) > 1:
         starts.pop()  # the database's last key would start a stretch of one record

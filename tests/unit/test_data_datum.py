@@ -177,3 +177,16 @@ def test_memoryview_input_is_read_without_copies():
 
 def test_empty_datum():
     assert read_datum(b"").payload == EMPTY
+
+
+def test_a_one_byte_label_must_end_its_varint():
+    """A record of the fast path's length whose label byte has the continuation bit set: the
+    varint runs on into `encoded: false`, and protobuf rejects the record; so does the scanner."""
+    good = Datum(channels=1, height=2, width=2, data=b"abcd", label=5, encoded=False).SerializeToString()
+    bad = good[:-3] + bytes([0x85]) + good[-2:]  # label 5 -> 0x85, the length unchanged
+    with pytest.raises(Exception):  # noqa: B017 - protobuf's DecodeError, whichever backend
+        Datum.FromString(bad)
+    scanner = DatumScanner()
+    labels = array("q")
+    scanner.feed([good, bad, good], labels)
+    assert labels.tolist() == [5, 5] and scanner.bad == 1

@@ -1,0 +1,480 @@
+"""An LMDB file's B-tree read from its own pages: the fast path of a sampled scan.
+
+A sample of 10,000 records read through py-lmdb costs a cursor step and a
+buffer object per record, and the scanner's Python loop on top: 8 ms on 3x32x32
+Datums, where a full scan of a million takes half a second.  Here the paths of
+all runs descend the tree together, level by level, as numpy arrays, and the
+records of all runs are then located at once: slot, node, overflow page, value.
+No record becomes a Python object.
+
+What is left is the kernel's work: the first touch of a page of the map is a
+page fault.  Tree pages (a few hundred, scattered) are therefore read with
+pread, and the value pages, one per record, are faulted by two threads at once.
+
+The layout is liblmdb's (mdb.c, LMDB 0.9, 64-bit builds), the one `read_meta`
+already checks:
+
+* page header (16 bytes): pgno u64, pad u16, flags u16, lower u16, upper u16;
+  `lower` ends the u16 slot array that follows the header, one slot per node;
+* node (8 bytes + key + data): size lo u16, size hi u16, flags u16, key size u16;
+  a branch node keeps its child's page number in lo | hi << 16 | flags << 32;
+  a leaf node with F_BIGDATA holds the u64 number of an overflow page, whose
+  value starts right after that page's header.
+
+Every page number and offset is checked before it is used.  A page that is not
+as liblmdb writes it (a damaged file, or a page a writer changed under us: we
+take no reader slot) raises PageError; a database this reader does not know
+(sorted duplicates, sub-databases) raises Unsupported, and the caller reads it
+through py-lmdb instead.  The file is opened read-only and mapped read-only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+import os
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from caffelint.model.gather import little_endian, rows
+from caffelint.model.lmdb import DATA_FILE, PAGE_HEADER, LmdbMeta
+
+P_BRANCH, P_LEAF, P_OVERFLOW = 0x01, 0x02, 0x04
+F_BIGDATA = 0x01  # the node's value lives in overflow pages
+NODE_HEADER = 8
+MAX_DEPTH = 32  # far beyond any real tree: a cycle in damaged pages ends here
+TREE_PAGES = 256  # room for the tree pages a sample reads (about 150 for 50 runs), before it must grow
+HEAD_BYTES = 32  # of each value copied out: a Datum's shape fields, data tag and length, float label
+TAIL_BYTES = 8  # of each value copied out: a uint8 Datum's label and `encoded: false`
+HELPER_SHARE = 0.5  # of the values, read by the helper thread
+_HEADER = struct.Struct("<QHHHH")  # pgno, pad, flags, lower, upper
+_NODE = struct.Struct("<HHHH")  # lo, hi, flags, key size
+_SLOT = struct.Struct("<H")
+
+
+class PageError(Exception):
+    """A page is not as liblmdb writes it: the file is damaged, or a writer changed it while it
+    was read.  The message says where, in one line."""
+
+
+class Unsupported(PageError):
+    """A database this reader does not read (sorted duplicates, sub-databases ...), or a file it
+    cannot map: py-lmdb reads it instead."""
+
+
+@dataclass
+class Located:
+    """Records found in the file: where each value starts and how long it is, in key order."""
+
+    offsets: np.ndarray  # int64 byte offsets into the file (and the map)
+    sizes: np.ndarray  # int64 value lengths
+    run_starts: list[int]  # index of each run's first record
+    heads: np.ndarray  # (records, HEAD_BYTES) uint8: each value's first bytes (and what follows a short one)
+    tails: np.ndarray  # (records, TAIL_BYTES) uint8: each value's last bytes (and what precedes a short one)
+
+
+@dataclass
+class Plan:
+    """Runs found in the tree: the leaf pages they read, and then where their values are."""
+
+    leaves: tuple[np.ndarray, np.ndarray, np.ndarray]  # leaf pages, first slots, records taken from each
+    lengths: list[int]  # records in each run
+    values: tuple | None = None  # (offsets, sizes, in overflow pages), once located
+
+
+class PageReader:
+    """The pages of one data.mdb, read-only.  Use as a context manager."""
+
+    def __init__(self, path: str, meta: LmdbMeta) -> None:
+        if meta.db_flags:  # sorted duplicates, integer keys ...: nodes this reader does not know
+            raise Unsupported(f"database flags {meta.db_flags:#x}")
+        self.meta = meta
+        self.page_size = meta.page_size
+        self.pages = meta.last_page + 1
+        self._fd = os.open(os.path.join(path, DATA_FILE), os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            self._map = mmap.mmap(self._fd, self.pages * self.page_size, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as exc:
+            os.close(self._fd)
+            raise Unsupported(f"cannot map the file: {exc}") from None
+        self.bytes = np.frombuffer(self._map, dtype=np.uint8)
+        self._block = np.empty(TREE_PAGES * self.page_size, dtype=np.uint8)  # tree pages read so far, a row each
+        self._rows: dict[int, int] = {}  # page number -> row of the block
+        self._helper: _Helper | None = None
+
+    def __enter__(self) -> PageReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self, wait: bool = True):
+        """Release the map and the file.  With wait=False the unmapping runs in a helper thread,
+        returned for the caller to join: releasing 10,000 mapped pages one by one takes a sixth
+        of a sample, and can run while the caller works on what it copied out."""
+        self._stop_helper()  # before the map goes away
+        self.bytes = None
+        if self._map is None:
+            return None
+        mapping, fd, self._map = self._map, self._fd, None
+
+        def release() -> None:
+            with contextlib.suppress(BufferError):  # a value still in use: the map goes when it does
+                mapping.close()
+            os.close(fd)
+
+        if wait:
+            release()
+            return None
+        import threading
+
+        thread = threading.Thread(target=release, daemon=True)
+        thread.start()
+        return thread
+
+    def _stop_helper(self) -> None:
+        if self._helper is not None:
+            self._helper.wait()
+            self._helper = None
+
+    def value(self, offset: int, size: int) -> memoryview:
+        return memoryview(self._map)[offset:offset + size]
+
+    # -- tree pages ----------------------------------------------------------------------
+
+    def _page_bytes(self, pgno: int) -> np.ndarray:
+        """Tree page `pgno`, read with pread into the block of tree pages: its first touch through
+        the map would be a page fault, which costs several times a read of one page."""
+        start = self._row(pgno) * self.page_size  # first: reading the page may grow the block
+        return self._block[start:start + self.page_size]
+
+    def _row(self, pgno: int) -> int:
+        row = self._rows.get(pgno)
+        if row is None:
+            if not 2 <= pgno < self.pages:  # pages 0 and 1 are the meta pages
+                raise PageError(f"page {pgno} is outside the file")
+            row = len(self._rows)
+            if (row + 1) * self.page_size > len(self._block):
+                self._block = np.concatenate([self._block, np.empty_like(self._block)])
+            target = memoryview(self._block[row * self.page_size:(row + 1) * self.page_size])
+            if os.preadv(self._fd, [target], pgno * self.page_size) < self.page_size:
+                raise PageError(f"page {pgno} is cut short")
+            self._rows[pgno] = row
+        return row
+
+    def _read(self, pages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The block of tree pages, and where each of `pages` starts in it."""
+        if ((pages < 2) | (pages >= self.pages)).any():
+            raise PageError("a page number outside the file")
+        unique, where = np.unique(pages, return_inverse=True)
+        rows_of = np.array([self._row(p) for p in unique.tolist()], dtype=np.int64)
+        return self._block, rows_of[where.reshape(-1)] * self.page_size
+
+    @staticmethod
+    def _fields(memory: np.ndarray, at: np.ndarray, count: int) -> np.ndarray:
+        """`count` u16 fields from each of the even offsets `at` of `memory`, as int64 columns."""
+        return memory.view("<u2")[(at >> 1)[:, None] + np.arange(count)].astype(np.int64)
+
+    def _headers(self, pages: np.ndarray, kind: int) -> np.ndarray:
+        """The node counts of `pages`, checked to be pages of that kind."""
+        memory, base = self._read(pages)
+        head = rows(memory, base, PAGE_HEADER)[0]
+        number, fields = head.view("<u8")[:, 0], head.view("<u2").astype(np.int64)
+        flags, lower, upper = fields[:, 5], fields[:, 6], fields[:, 7]
+        counts = (lower - PAGE_HEADER) >> 1
+        if ((number != pages) | (flags & kind == 0) | (counts < 1) | (lower > upper)
+                | (upper > self.page_size)).any():
+            raise PageError(f"not a {'leaf' if kind == P_LEAF else 'branch'} page where one belongs")
+        return counts
+
+    def _children(self, pages: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """The child page numbers of branch nodes `index` of `pages`."""
+        memory, base = self._read(pages)
+        node = self._fields(memory, base + self._slots(memory, base, index), 3)
+        return node[:, 0] | node[:, 1] << 16 | node[:, 2] << 32
+
+    def _slots(self, memory: np.ndarray, base: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """Where nodes `index` of the pages at `base` start, within their pages."""
+        slots = memory.view("<u2")[(base + PAGE_HEADER + 2 * index) >> 1].astype(np.int64)
+        if ((slots < PAGE_HEADER) | (slots > self.page_size - NODE_HEADER) | (slots & 1)).any():
+            raise PageError("a node slot points outside its page")
+        return slots
+
+    # -- one path at a time (the first key, and runs that overlap) -----------------------
+
+    def _page(self, pgno: int, kinds: int) -> tuple[bytes, int]:
+        """Page `pgno` and its number of nodes, checked to be one of `kinds`."""
+        page = self._page_bytes(pgno)
+        number, _pad, flags, lower, upper = _HEADER.unpack_from(page)
+        nodes = (lower - PAGE_HEADER) >> 1
+        if number != pgno or not flags & kinds or nodes < 1 or lower > upper or upper > self.page_size:
+            raise PageError(f"page {pgno} is not a tree page where one belongs")
+        return page, nodes
+
+    def _node(self, page: bytes, index: int) -> int:
+        (slot,) = _SLOT.unpack_from(page, PAGE_HEADER + 2 * index)
+        if slot < PAGE_HEADER or slot + NODE_HEADER > self.page_size:
+            raise PageError("a node slot points outside its page")
+        return slot
+
+    def _child(self, pgno: int, index: int) -> int:
+        page = self._page_bytes(pgno)
+        lo, hi, high, _ = _NODE.unpack_from(page, self._node(page, index))
+        return lo | hi << 16 | high << 32
+
+    def first_key(self) -> bytes:
+        if not self.meta.entries:
+            return b""
+        page = self._page_bytes(self._descend(0.0)[-1][0])
+        node = self._node(page, 0)
+        end = node + NODE_HEADER + _NODE.unpack_from(page, node)[3]
+        if end > self.page_size:
+            raise PageError("a key runs past the end of its page")
+        return page[node + NODE_HEADER:end].tobytes()
+
+    def _descend(self, fraction: float) -> list[list[int]]:
+        """The path [page, index, nodes] per level to the record at about `fraction` of the
+        database (as `_paths` finds it for many runs)."""
+        path = []
+        pgno = self.meta.root
+        for _ in range(MAX_DEPTH):
+            page, nodes = self._page(pgno, P_BRANCH | P_LEAF)
+            if _HEADER.unpack_from(page)[2] & P_LEAF:
+                path.append([pgno, 0, nodes])
+                return path
+            scaled = fraction * nodes
+            index = min(nodes - 1, int(scaled))
+            path.append([pgno, index, nodes])
+            fraction = scaled - index
+            pgno = self._child(pgno, index)
+        raise PageError("the tree is deeper than any LMDB tree")
+
+    def _next_leaf(self, path: list[list[int]]) -> bool:
+        """Move `path` to the first record of the next leaf page; False at the end of the tree."""
+        level = len(path) - 2
+        while level >= 0 and path[level][1] + 1 >= path[level][2]:
+            level -= 1
+        if level < 0:
+            return False
+        path[level][1] += 1
+        for depth in range(level + 1, len(path)):
+            pgno = self._child(path[depth - 1][0], path[depth - 1][1])
+            path[depth] = [pgno, 0, self._page(pgno, P_LEAF if depth == len(path) - 1 else P_BRANCH)[1]]
+        return True
+
+    # -- many records at once -----------------------------------------------------------
+
+    def runs(self, lengths: list[int]) -> Located:
+        """Runs of consecutive records, one per entry of `lengths`, the first at the start of the
+        database and the others spread evenly over it.  A run that would reach into the next
+        one's records makes that one continue after it, so no record is read twice."""
+        if not self.meta.entries or not lengths:
+            empty = np.zeros(0, np.int64)
+            return Located(empty, empty, [], np.zeros((0, HEAD_BYTES), np.uint8), np.zeros((0, TAIL_BYTES), np.uint8))
+        plan = self._plan_together(lengths) or self._plan_by_walking(lengths)
+        plan.values = offsets, sizes, big = self._locate(*plan.leaves)
+        # A helper thread copies out the later values' first and last bytes (mapping their
+        # pages) while this thread does the earlier ones.
+        cut = int(len(offsets) * (1 - HELPER_SHARE))
+        later = _ValueRows(self.bytes, offsets[cut:], sizes[cut:], big[cut:])
+        helper = self._start_helper(later, big[cut:])
+        earlier = _ValueRows(self.bytes, offsets[:cut], sizes[:cut], big[:cut]).read()
+        return self._assemble(plan, [earlier, later.split(helper.result()) if helper else later.read()])
+
+    def _assemble(self, plan: Plan, parts: list) -> Located:
+        heads, tails, flags = (np.concatenate(part) for part in zip(*parts))
+        if (flags & P_OVERFLOW == 0).any():
+            raise PageError("a value's first page is not an overflow page")
+        lengths = np.array(plan.lengths, dtype=np.int64)
+        return Located(plan.values[0], plan.values[1], (np.cumsum(lengths) - lengths).tolist(), heads, tails)
+
+    def _plan_together(self, lengths: list[int]) -> Plan | None:
+        """The plan of all runs at once: their paths descend level by level as arrays, then move
+        leaf by leaf together.  None when two of them would overlap or one reaches the end of
+        the tree (`_plan_by_walking` then sorts that out)."""
+        want = np.array(lengths, dtype=np.int64)
+        count = len(want)
+        pages, index, nodes = self._paths(np.arange(count) / count)
+        start = [tuple(column) for column in index.T.tolist()]
+        need = want.copy()
+        parts = []  # (runs, leaf pages, first slots, takes), leaf by leaf
+        while True:
+            going = np.flatnonzero(need)
+            if not len(going):
+                break
+            take = np.minimum(need[going], nodes[-1, going] - index[-1, going])
+            parts.append((going, pages[-1, going], index[-1, going], take))
+            need[going] -= take
+            index[-1, going] += take
+            onward = going[need[going] > 0]
+            if len(onward) and not self._next_leaves(pages, index, nodes, onward):
+                return None
+        end = [tuple(column) for column in index.T.tolist()]
+        if any(start[run + 1] < end[run] for run in range(count - 1)):
+            return None
+        runs, leaf, slot, take = (np.concatenate(part) for part in zip(*parts))
+        order = np.argsort(runs, kind="stable")  # run by run, each run's leaves in order
+        return Plan((leaf[order], slot[order], take[order]), want.tolist())
+
+    def _paths(self, fractions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(pages, index, nodes), each of shape (depth, runs): per level, the page each run's
+        path passes, the node taken there and how many the page has.  Each branch level takes
+        the child at the run's fraction of its nodes (subtrees hold about as many records each,
+        as B-tree pages are between half and wholly full); the run starts at the first record of
+        the leaf it reaches, so that it reads as few leaves as it can."""
+        depth = self.meta.depth
+        if not 1 <= depth <= MAX_DEPTH:
+            raise PageError(f"tree depth {depth}")
+        shape = (depth, len(fractions))
+        pages, index, nodes = np.zeros(shape, np.int64), np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+        pages[0] = self.meta.root
+        for level in range(depth - 1):
+            nodes[level] = self._headers(pages[level], P_BRANCH)
+            scaled = fractions * nodes[level]
+            index[level] = np.minimum(nodes[level] - 1, scaled.astype(np.int64))
+            fractions = scaled - index[level]
+            pages[level + 1] = self._children(pages[level], index[level])
+        nodes[-1] = self._headers(pages[-1], P_LEAF)  # a run starts at its leaf's first record
+        return pages, index, nodes
+
+    def _next_leaves(self, pages: np.ndarray, index: np.ndarray, nodes: np.ndarray, runs: np.ndarray) -> bool:
+        """Move the paths of `runs` to the first record of their next leaf page, all at once;
+        False when one of them is at the end of the tree."""
+        depth = len(pages)
+        changed = np.full(len(runs), depth, dtype=np.int64)  # the first level whose page changes
+        carry = np.ones(len(runs), dtype=bool)
+        for level in range(depth - 2, -1, -1):
+            room = carry & (index[level, runs] + 1 < nodes[level, runs])
+            index[level, runs[room]] += 1
+            changed[room] = level + 1
+            carry &= ~room
+        if carry.any():
+            return False
+        for level in range(int(changed.min()), depth):
+            moved = runs[changed <= level]
+            pages[level, moved] = self._children(pages[level - 1, moved], index[level - 1, moved])
+            nodes[level, moved] = self._headers(pages[level, moved], P_LEAF if level == depth - 1 else P_BRANCH)
+            index[level, moved] = 0
+        return True
+
+    def _plan_by_walking(self, lengths: list[int]) -> Plan:
+        """`_plan_together` one run after the other, along scalar paths: a run continues after
+        the previous one where they would overlap, and the runs stop at the end of the tree."""
+        pages, firsts, takes, run_starts = [], [], [], []
+        taken = 0
+        after = None  # (position, path) just after the previous run; a position is its indices per level
+        for run, length in enumerate(lengths):
+            path = self._descend(run / len(lengths))
+            if after is not None and [step[1] for step in path] < after[0]:
+                path = after[1]
+            run_starts.append(taken)
+            wanted = length
+            while wanted:
+                pgno, index, nodes = path[-1]
+                take = min(wanted, nodes - index)
+                pages.append(pgno)
+                firsts.append(index)
+                takes.append(take)
+                wanted -= take
+                path[-1][1] = index + take
+                if path[-1][1] == nodes and not self._next_leaf(path):
+                    break
+            taken += length - wanted
+            if wanted:  # the end of the database: nothing comes after this run
+                break
+            after = ([step[1] for step in path], path)
+        lengths_read = np.diff(np.append(run_starts, taken)).tolist()
+        return Plan((np.array(pages, np.int64), np.array(firsts, np.int64), np.array(takes, np.int64)),
+                    lengths_read)
+
+    def _locate(self, pages: np.ndarray, firsts: np.ndarray, takes: np.ndarray):
+        """(offsets, sizes, in overflow pages) of the values in slots first .. first + take - 1
+        of each leaf page."""
+        psize = self.page_size
+        memory, page_base = self._read(pages)
+        base = np.repeat(page_base, takes)
+        slot_index = np.arange(len(base)) - np.repeat(np.cumsum(takes) - takes - firsts, takes)
+        slots = self._slots(memory, base, slot_index)
+        header = self._fields(memory, base + slots, 4)
+        sizes = header[:, 0] | header[:, 1] << 16
+        flags, within = header[:, 2], slots + NODE_HEADER + header[:, 3]  # the data's place in its page
+        if (flags > F_BIGDATA).any():
+            raise Unsupported("leaf nodes with sub-databases or duplicates")
+        big = flags == F_BIGDATA
+        if (within + np.where(big, 8, sizes) > psize).any():
+            raise PageError("a leaf node runs past the end of its page")
+        offsets = np.repeat(pages * psize, takes) + within
+        if big.any():
+            pointers = (base + within)[big]
+            overflow = little_endian(memory[pointers[:, None] + np.arange(8)], "<u8").astype(np.int64)
+            starts = overflow * psize + PAGE_HEADER
+            if ((overflow < 2) | (overflow >= self.pages) | (starts + sizes[big] > self.pages * psize)).any():
+                raise PageError("a value's overflow pages lie outside the file")
+            offsets[big] = starts
+        return offsets, sizes, big
+
+    def _start_helper(self, rows: _ValueRows, big: np.ndarray) -> _Helper | None:
+        """`rows.gather` in a helper thread, when there are enough values in overflow pages to be
+        worth it: numpy lets go of the GIL while it gathers, so two threads fault pages side by
+        side."""
+        if self._helper is not None or np.count_nonzero(big) < 256:
+            return None
+        self._helper = _Helper(rows.gather)
+        return self._helper
+
+
+class _ValueRows:
+    """The first HEAD_BYTES and last TAIL_BYTES of each value, and the header flags of the first
+    page of each value in overflow pages.  Reading them maps the values' pages; both rows of a
+    value are copied out in one gather, one after the other, so that each page is looked up
+    once (a second pass over 10,000 pages costs a fifth more).  `gather` is the one step that
+    may run in another thread: it is a single numpy call, which lets go of the GIL."""
+
+    WIDTH = 8 + HEAD_BYTES  # from 8 bytes before the value: a value in overflow pages starts 16
+    # bytes into its page, whose flags are at 10
+
+    def __init__(self, memory: np.ndarray, offsets: np.ndarray, sizes: np.ndarray, big: np.ndarray) -> None:
+        starts = np.empty(2 * len(offsets), dtype=np.int64)
+        starts[0::2] = offsets - 8
+        starts[1::2] = np.maximum(offsets + sizes - self.WIDTH, 0)
+        self._memory, self._starts, self._big = memory, starts, big
+        self._index = np.minimum(starts, len(memory) - self.WIDTH)
+        self._window = sliding_window_view(memory, self.WIDTH)
+
+    def gather(self) -> np.ndarray:
+        return self._window[self._index]
+
+    def split(self, both: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(heads, tails, flags) from what `gather` returned."""
+        for i in np.flatnonzero(self._index != self._starts).tolist():  # rows that would run past the end
+            piece = self._memory[self._starts[i]:]
+            both[i] = np.pad(piece, (0, self.WIDTH - len(piece)))
+        front = both[0::2]
+        flags = np.ascontiguousarray(front[self._big, 2:4]).view("<u2").reshape(-1)
+        return front[:, 8:], both[1::2, self.WIDTH - TAIL_BYTES:], flags
+
+    def read(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.split(self.gather())
+
+
+class _Helper:
+    """A function run in a thread; `result` waits for its value."""
+
+    def __init__(self, function) -> None:
+        import threading
+
+        self._out: list = []
+        self._thread = threading.Thread(target=lambda: self._out.append(function()), daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self):
+        self.wait()
+        if not self._out:
+            raise PageError("reading the values' pages failed")
+        return self._out[0]

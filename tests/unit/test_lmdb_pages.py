@@ -1,0 +1,205 @@
+"""The page reader walks LMDB's B-tree as liblmdb lays it out: py-lmdb's cursor is the oracle.
+
+Databases are written with py-lmdb (the liblmdb it bundles) in several shapes: values in
+overflow pages with convert_imageset's keys, small values inside the leaves under random keys
+written in random order, a mix of sizes up to several pages, and a database whose pages were
+freed and reused.  Every record the page reader locates must be the cursor's record at that
+position, byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import lmdb as py_lmdb
+import numpy as np
+import pytest
+
+from caffelint.model import lmdb
+from caffelint.model.datascan import scan_lmdb
+from caffelint.model.datum import DatumScanner
+from caffelint.model.lmdb_pages import HEAD_BYTES, TAIL_BYTES, PageError, PageReader, Unsupported
+from caffelint.schema.caffe_pb2 import Datum
+from fixtures import build_data
+
+
+def _put(path: Path, items, map_size: int = 1 << 30, **flags) -> None:
+    env = py_lmdb.open(str(path), map_size=map_size, **flags)
+    with env.begin(write=True) as txn:
+        for key, value in items:
+            txn.put(key, value)
+    env.close()
+
+
+def overflow_values(path: Path) -> None:
+    """3x32x32 uint8 Datums, an overflow page each, keyed and written as convert_imageset does."""
+    pixels = bytes(range(256)) * 12
+    build_data.write_lmdb(path, (Datum(channels=3, height=32, width=32, data=i.to_bytes(4, "little") + pixels[4:],
+                                       label=i % 10, encoded=False).SerializeToString() for i in range(12000)))
+
+
+def inline_values(path: Path) -> None:
+    """Values inside the leaf pages, under random binary keys written in random order."""
+    rng = np.random.default_rng(3)
+    _put(path, ((rng.bytes(12), b"v%07d" % i) for i in range(30000)))
+
+
+def mixed_sizes(path: Path) -> None:
+    """From a few bytes to several pages a value: inline, one overflow page and many."""
+    _put(path, ((b"%08d" % i, (b"%08d" % i) * (1 + i * 7919 % 1500)) for i in range(5000)))
+
+
+def reused_pages(path: Path) -> None:
+    """Written, two thirds deleted and written again: the later values sit in freed pages."""
+    _put(path, ((b"%08d" % i, b"first %d " % i * 400) for i in range(6000)))
+    env = py_lmdb.open(str(path), map_size=1 << 30)
+    with env.begin(write=True) as txn:
+        for i in range(0, 6000, 3):
+            txn.delete(b"%08d" % i)
+        for i in range(1, 6000, 3):
+            txn.put(b"%08d" % i, b"second %d " % i * 300)
+    env.close()
+
+
+BUILDERS = [overflow_values, inline_values, mixed_sizes, reused_pages]
+
+
+def cursor_values(path: Path) -> list[bytes]:
+    env = py_lmdb.open(str(path), readonly=True, lock=False)
+    with env.begin() as txn:
+        values = [bytes(v) for v in txn.cursor().iternext(keys=False)]
+    env.close()
+    return values
+
+
+@pytest.fixture(scope="module", params=BUILDERS, ids=lambda b: b.__name__)
+def database(request, tmp_path_factory) -> tuple[Path, list[bytes]]:
+    path = tmp_path_factory.mktemp("pages") / request.param.__name__
+    request.param(path)
+    return path, cursor_values(path)
+
+
+def located_values(path: Path, lengths: list[int]):
+    with PageReader(str(path), lmdb.read_meta(str(path))) as reader:
+        located = reader.runs(lengths)
+        values = [reader.value(int(o), int(s)).tobytes() for o, s in zip(located.offsets, located.sizes)]
+        first_key = reader.first_key()
+    return located, values, first_key
+
+
+def test_every_record_in_key_order(database):
+    path, expected = database
+    located, values, first_key = located_values(path, [len(expected)])
+    assert values == expected
+    assert located.run_starts == [0]
+    assert first_key == lmdb_first_key(path)
+
+
+def lmdb_first_key(path: Path) -> bytes:
+    with lmdb.open_readonly(str(path)) as env, lmdb.read_transaction(env) as txn:
+        return lmdb.first_key(txn)
+
+
+def test_heads_and_tails_are_each_values_ends(database):
+    path, expected = database
+    located, values, _ = located_values(path, lmdb.run_lengths(1500))
+    assert located.heads.shape == (len(values), HEAD_BYTES) and located.tails.shape == (len(values), TAIL_BYTES)
+    for value, head, tail in zip(values, located.heads, located.tails):
+        assert head.tobytes()[:len(value)] == value[:HEAD_BYTES]
+        assert tail.tobytes()[-len(value):] == value[-TAIL_BYTES:]
+
+
+def test_runs_are_consecutive_disjoint_and_spread(database):
+    path, expected = database
+    position = {value: i for i, value in enumerate(expected)}
+    assert len(position) == len(expected)  # every value is unique: a value names its record
+    lengths = lmdb.run_lengths(1500)  # 19 runs of about 79 records
+    located, values, _ = located_values(path, lengths)
+    assert len(values) == sum(lengths)
+    order = [position[value] for value in values]
+    bounds = located.run_starts + [len(order)]
+    starts = []
+    for run, (begin, end) in enumerate(zip(bounds, bounds[1:])):
+        assert end - begin == lengths[run]
+        assert order[begin:end] == list(range(order[begin], order[begin] + lengths[run]))  # consecutive
+        starts.append(order[begin])
+    assert order == sorted(order) and len(set(order)) == len(order)  # in key order, none twice
+    assert starts[0] == 0
+    spacing = len(expected) / len(lengths)
+    assert max(b - a for a, b in zip(starts, starts[1:] + [len(expected)])) < 3 * spacing  # no part unseen
+
+
+def test_a_third_of_the_database_is_read_each_record_once(database):
+    path, expected = database
+    wanted = len(expected) // 3
+    located, values, _ = located_values(path, lmdb.run_lengths(wanted))
+    assert len(values) == wanted == len(set(values))
+    assert set(values) <= set(expected)
+
+
+def test_a_sample_of_more_than_half_reads_everything(tmp_path):
+    build_data.digits_lmdb(tmp_path / "d_lmdb")
+    scan = scan_lmdb(str(tmp_path / "d_lmdb"), sample=1000)
+    assert not scan.sampled and scan.scanned == scan.records == 1797
+
+
+def test_the_scanner_reads_the_labels_protobuf_reads(tmp_path):
+    overflow_values(tmp_path / "d_lmdb")
+    with PageReader(str(tmp_path / "d_lmdb"), lmdb.read_meta(str(tmp_path / "d_lmdb"))) as reader:
+        located = reader.runs(lmdb.run_lengths(2000))
+        values = [reader.value(int(o), int(s)).tobytes() for o, s in zip(located.offsets, located.sizes)]
+        for heads, tails in ((located.heads, located.tails), (None, None)):  # rows copied out, or gathered
+            scanner = DatumScanner()
+            labels, good = scanner.feed_located(reader.bytes, located.offsets, located.sizes, heads, tails)
+            assert good.all() and scanner.walked == 1  # the first record teaches the layout; the rest is fast
+            assert labels.tolist() == [Datum.FromString(value).label for value in values]
+
+
+def test_a_database_holding_a_sub_database_is_left_to_py_lmdb(tmp_path):
+    path = tmp_path / "sub_lmdb"
+    record = Datum(channels=1, height=2, width=2, data=b"abcd", label=3).SerializeToString()
+    _put(path, ((b"%08d" % i, record) for i in range(3000)))
+    env = py_lmdb.open(str(path), map_size=1 << 30, max_dbs=1)
+    env.open_db(b"%08d_extra" % 1500)  # its node sits among the records, flagged F_SUBDATA
+    env.close()
+    with pytest.raises(Unsupported), PageReader(str(path), lmdb.read_meta(str(path))) as reader:
+        reader.runs([3001])
+    scan = scan_lmdb(str(path), sample=300)  # through py-lmdb's cursor instead
+    assert scan.error is None and scan.sampled and scan.scanned == 300
+
+
+def test_a_damaged_leaf_is_a_scan_error_not_an_abort(tmp_path):
+    overflow_values(tmp_path / "d_lmdb")
+    path = tmp_path / "d_lmdb"
+    with PageReader(str(path), lmdb.read_meta(str(path))) as reader:
+        leaf = int(reader._paths(np.array([0.5]))[0][-1, 0])  # a leaf page in the middle
+    data = path / "data.mdb"
+    with open(data, "r+b") as handle:  # the leaf's flags say overflow page
+        handle.seek(leaf * 4096 + 10)
+        handle.write((4).to_bytes(2, "little"))
+    with pytest.raises(PageError, match="not a leaf page"), \
+            PageReader(str(path), lmdb.read_meta(str(path))) as reader:
+        reader.runs(lmdb.run_lengths(4000))
+    scan = scan_lmdb(str(path), sample=4000)  # liblmdb would abort on this page: a scan error instead
+    assert scan.error and "damaged" in scan.error and "\n" not in scan.error
+
+
+def test_an_empty_database_has_no_runs(tmp_path):
+    _put(tmp_path / "empty_lmdb", [])
+    with PageReader(str(tmp_path / "empty_lmdb"), lmdb.read_meta(str(tmp_path / "empty_lmdb"))) as reader:
+        located = reader.runs([10, 10])
+        assert len(located.offsets) == 0 and reader.first_key() == b""
+
+
+def test_the_file_is_only_read(tmp_path):
+    overflow_values(tmp_path / "d_lmdb")
+    data = tmp_path / "d_lmdb" / "data.mdb"
+    os.chmod(data, 0o444)  # a read-only file is enough
+    before = (data.read_bytes(), data.stat().st_mtime_ns)
+    scan = scan_lmdb(str(tmp_path / "d_lmdb"), sample=1000)
+    assert scan.error is None and scan.scanned == 1000
+    assert (data.read_bytes(), data.stat().st_mtime_ns) == before
+    assert sorted(os.listdir(tmp_path / "d_lmdb")) == ["data.mdb", "lock.mdb"]  # nothing new
+    shutil.rmtree(tmp_path / "d_lmdb")
