@@ -282,9 +282,9 @@ class DatumScanner:
         general = self._general
         for v in values:
             n = len(v)
-            if n == one and v[base] == tag and v[at] < 128 \
+            if n == one and v[base] == tag and (label := v[at]) < 128 \
                     and (not trailer or v[n - 2] == 0x38 and v[n - 1] == 0) and v[:h] == head:
-                put(v[at])
+                put(label)
             elif n == two and v[base] == tag and v[at] > 127 and v[at + 1] < 128 \
                     and (not trailer or v[n - 2] == 0x38 and v[n - 1] == 0) and v[:h] == head:
                 put((v[at] & 0x7F) | (v[at + 1] << 7))
