@@ -117,8 +117,8 @@ def _sample_pages(path: str, meta, scan: DataScan, scanner, sample: int) -> bool
     try:
         reader = PageReader(path, meta)
         try:
-            first_key = reader.first_key()
             located = reader.runs(lmdb.run_lengths(sample))
+            first_key = reader.first_key()  # from tree pages the runs read
         except BaseException:
             reader.close()
             raise
@@ -127,24 +127,19 @@ def _sample_pages(path: str, meta, scan: DataScan, scanner, sample: int) -> bool
     except PageError as exc:  # liblmdb would abort the process on such a page: say so instead
         scan.error = f"{path}: {exc}: the database is damaged, or was rewritten while it was read"
         return True
-    closing = None
     try:
         labels, good = scanner.feed_located(reader.bytes, located.offsets, located.sizes, located.heads,
                                              located.tails)
         picks = _spaced(located.run_starts, _pixel_count(scanner))
         values = [reader.value(int(located.offsets[i]), int(located.sizes[i])).tobytes() for i in picks]
-        closing = reader.close(wait=False)  # unmapping runs while the statistics are taken
-        scan.records, scan.first_key, scan.sampled = meta.entries, first_key, True
-        kept = labels[good]
-        before = np.cumsum(good) - good  # a run's first record among the good ones
-        starts = {int(before[i]) for i in located.run_starts if i < len(good)}
-        scan.labels.add(kept, segment_starts=sorted(s for s in starts if s < len(kept)))
-        _pixel_sample(values, scan, scanner)
     finally:
-        if closing is None:
-            reader.close()
-        else:
-            closing.join()  # the statistics are taken: now the map must be gone
+        reader.close(wait=False)  # everything needed is copied out
+    scan.records, scan.first_key, scan.sampled = meta.entries, first_key, True
+    kept = labels[good]
+    before = np.cumsum(good) - good  # a run's first record among the good ones
+    starts = {int(before[i]) for i in located.run_starts if i < len(good)}
+    scan.labels.add(kept, segment_starts=sorted(s for s in starts if s < len(kept)))
+    _pixel_sample(values, scan, scanner)
     return True
 
 

@@ -46,10 +46,10 @@ P_BRANCH, P_LEAF, P_OVERFLOW = 0x01, 0x02, 0x04
 F_BIGDATA = 0x01  # the node's value lives in overflow pages
 NODE_HEADER = 8
 MAX_DEPTH = 32  # far beyond any real tree: a cycle in damaged pages ends here
-TREE_PAGES = 256  # room for the tree pages a sample reads (about 150 for 50 runs), before it must grow
+TREE_PAGES = 64  # rows of tree pages a reader starts with; `runs` reserves what it will need
 HEAD_BYTES = 32  # of each value copied out: a Datum's shape fields, data tag and length, float label
 TAIL_BYTES = 8  # of each value copied out: a uint8 Datum's label and `encoded: false`
-HELPER_SHARE = 0.5  # of the values, read by the helper thread
+HELPER_SHARE = 0.6  # of the runs, whose values the helper thread reads
 _HEADER = struct.Struct("<QHHHH")  # pgno, pad, flags, lower, upper
 _NODE = struct.Struct("<HHHH")  # lo, hi, flags, key size
 _SLOT = struct.Struct("<H")
@@ -82,6 +82,8 @@ class Plan:
 
     leaves: tuple[np.ndarray, np.ndarray, np.ndarray]  # leaf pages, first slots, records taken from each
     lengths: list[int]  # records in each run
+    start: tuple = ()  # the position of the first run's first record: its node index per level
+    end: tuple = ()  # the position just after the last run's last record
     values: tuple | None = None  # (offsets, sizes, in overflow pages), once located
 
 
@@ -94,6 +96,7 @@ class PageReader:
         self.meta = meta
         self.page_size = meta.page_size
         self.pages = meta.last_page + 1
+        _finish_pending_unmap()
         self._fd = os.open(os.path.join(path, DATA_FILE), os.O_RDONLY | getattr(os, "O_BINARY", 0))
         try:
             self._map = mmap.mmap(self._fd, self.pages * self.page_size, access=mmap.ACCESS_READ)
@@ -103,7 +106,7 @@ class PageReader:
         self.bytes = np.frombuffer(self._map, dtype=np.uint8)
         self._block = np.empty(TREE_PAGES * self.page_size, dtype=np.uint8)  # tree pages read so far, a row each
         self._rows: dict[int, int] = {}  # page number -> row of the block
-        self._helper: _Helper | None = None
+        self._helper = None  # the future of the helper thread's gather
 
     def __enter__(self) -> PageReader:
         return self
@@ -111,14 +114,14 @@ class PageReader:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def close(self, wait: bool = True):
-        """Release the map and the file.  With wait=False the unmapping runs in a helper thread,
-        returned for the caller to join: releasing 10,000 mapped pages one by one takes a sixth
-        of a sample, and can run while the caller works on what it copied out."""
+    def close(self, wait: bool = True) -> None:
+        """Release the map and the file.  With wait=False the unmapping is left to the helper
+        thread: releasing 10,000 mapped pages one by one takes a sixth of a sample, and nobody
+        needs to wait for it (the next reader does, before it maps anything)."""
         self._stop_helper()  # before the map goes away
         self.bytes = None
         if self._map is None:
-            return None
+            return
         mapping, fd, self._map = self._map, self._fd, None
 
         def release() -> None:
@@ -128,16 +131,12 @@ class PageReader:
 
         if wait:
             release()
-            return None
-        import threading
-
-        thread = threading.Thread(target=release, daemon=True)
-        thread.start()
-        return thread
+        else:
+            _PENDING[:] = [_worker().submit(release)]
 
     def _stop_helper(self) -> None:
         if self._helper is not None:
-            self._helper.wait()
+            self._helper.result()
             self._helper = None
 
     def value(self, offset: int, size: int) -> memoryview:
@@ -158,12 +157,18 @@ class PageReader:
                 raise PageError(f"page {pgno} is outside the file")
             row = len(self._rows)
             if (row + 1) * self.page_size > len(self._block):
-                self._block = np.concatenate([self._block, np.empty_like(self._block)])
+                self._reserve(2 * row + 2)
             target = memoryview(self._block[row * self.page_size:(row + 1) * self.page_size])
             if os.preadv(self._fd, [target], pgno * self.page_size) < self.page_size:
                 raise PageError(f"page {pgno} is cut short")
             self._rows[pgno] = row
         return row
+
+    def _reserve(self, rows: int) -> None:
+        if rows * self.page_size > len(self._block):
+            grown = np.empty(rows * self.page_size, dtype=np.uint8)
+            grown[:len(self._rows) * self.page_size] = self._block[:len(self._rows) * self.page_size]
+            self._block = grown
 
     def _read(self, pages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The block of tree pages, and where each of `pages` starts in it."""
@@ -274,30 +279,48 @@ class PageReader:
         if not self.meta.entries or not lengths:
             empty = np.zeros(0, np.int64)
             return Located(empty, empty, [], np.zeros((0, HEAD_BYTES), np.uint8), np.zeros((0, TAIL_BYTES), np.uint8))
-        plan = self._plan_together(lengths) or self._plan_by_walking(lengths)
-        plan.values = offsets, sizes, big = self._locate(*plan.leaves)
-        # A helper thread copies out the later values' first and last bytes (mapping their
-        # pages) while this thread does the earlier ones.
-        cut = int(len(offsets) * (1 - HELPER_SHARE))
-        later = _ValueRows(self.bytes, offsets[cut:], sizes[cut:], big[cut:])
-        helper = self._start_helper(later, big[cut:])
-        earlier = _ValueRows(self.bytes, offsets[:cut], sizes[:cut], big[:cut]).read()
-        return self._assemble(plan, [earlier, later.split(helper.result()) if helper else later.read()])
+        count = len(lengths)
+        self._reserve((self.meta.depth + 3) * count + 8)  # the tree pages the runs will read, about
+        paths = self._paths(np.arange(count) / count)
+        # The later runs are planned and located first; the helper thread copies out their
+        # values' first and last bytes (mapping their pages) while this thread plans, locates
+        # and reads the earlier ones.
+        cut = max(1, int(count * (1 - HELPER_SHARE)))
+        later = self._plan_together(paths, lengths, cut, count) if cut < count else None
+        helper = theirs = None
+        if later is not None:
+            later.values = self._locate(*later.leaves)
+            theirs = _ValueRows(self.bytes, *later.values)
+            helper = self._start_helper(theirs, later.values[2])
+        earlier = self._plan_together(paths, lengths, 0, cut)
+        if earlier is None or (cut < count and (later is None or earlier.end > later.start)):
+            self._stop_helper()
+            plans = [self._plan_by_walking(lengths)]
+        else:
+            plans = [earlier] + ([later] if later is not None else [])
+        for plan in plans:
+            if plan.values is None:
+                plan.values = self._locate(*plan.leaves)
+        parts = [_ValueRows(self.bytes, *plans[0].values).read()]
+        if len(plans) > 1:
+            parts.append(theirs.split(helper.result()) if helper is not None else theirs.read())
+        self._helper = None
+        return self._assemble(plans, parts)
 
-    def _assemble(self, plan: Plan, parts: list) -> Located:
+    def _assemble(self, plans: list[Plan], parts: list) -> Located:
         heads, tails, flags = (np.concatenate(part) for part in zip(*parts))
         if (flags & P_OVERFLOW == 0).any():
             raise PageError("a value's first page is not an overflow page")
-        lengths = np.array(plan.lengths, dtype=np.int64)
-        return Located(plan.values[0], plan.values[1], (np.cumsum(lengths) - lengths).tolist(), heads, tails)
+        offsets, sizes = (np.concatenate([plan.values[i] for plan in plans]) for i in (0, 1))
+        lengths = np.array([length for plan in plans for length in plan.lengths], dtype=np.int64)
+        return Located(offsets, sizes, (np.cumsum(lengths) - lengths).tolist(), heads, tails)
 
-    def _plan_together(self, lengths: list[int]) -> Plan | None:
-        """The plan of all runs at once: their paths descend level by level as arrays, then move
-        leaf by leaf together.  None when two of them would overlap or one reaches the end of
-        the tree (`_plan_by_walking` then sorts that out)."""
-        want = np.array(lengths, dtype=np.int64)
-        count = len(want)
-        pages, index, nodes = self._paths(np.arange(count) / count)
+    def _plan_together(self, paths, lengths: list[int], first: int, stop: int) -> Plan | None:
+        """The plan of runs first .. stop - 1, whose paths to their first leaves `_paths` found:
+        the runs move leaf by leaf together, as arrays.  None when two of them would overlap or
+        one reaches the end of the tree (`_plan_by_walking` then sorts that out)."""
+        pages, index, nodes = (array[:, first:stop].copy() for array in paths)
+        want = np.array(lengths[first:stop], dtype=np.int64)
         start = [tuple(column) for column in index.T.tolist()]
         need = want.copy()
         parts = []  # (runs, leaf pages, first slots, takes), leaf by leaf
@@ -313,11 +336,11 @@ class PageReader:
             if len(onward) and not self._next_leaves(pages, index, nodes, onward):
                 return None
         end = [tuple(column) for column in index.T.tolist()]
-        if any(start[run + 1] < end[run] for run in range(count - 1)):
+        if any(start[run + 1] < end[run] for run in range(len(want) - 1)):
             return None
         runs, leaf, slot, take = (np.concatenate(part) for part in zip(*parts))
         order = np.argsort(runs, kind="stable")  # run by run, each run's leaves in order
-        return Plan((leaf[order], slot[order], take[order]), want.tolist())
+        return Plan((leaf[order], slot[order], take[order]), want.tolist(), start[0], end[-1])
 
     def _paths(self, fractions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(pages, index, nodes), each of shape (depth, runs): per level, the page each run's
@@ -416,13 +439,13 @@ class PageReader:
             offsets[big] = starts
         return offsets, sizes, big
 
-    def _start_helper(self, rows: _ValueRows, big: np.ndarray) -> _Helper | None:
-        """`rows.gather` in a helper thread, when there are enough values in overflow pages to be
-        worth it: numpy lets go of the GIL while it gathers, so two threads fault pages side by
-        side."""
+    def _start_helper(self, rows: _ValueRows, big: np.ndarray):
+        """`rows.gather` in the helper thread, when there are enough values in overflow pages to
+        be worth it: numpy lets go of the GIL while it gathers, so two threads fault pages side
+        by side."""
         if self._helper is not None or np.count_nonzero(big) < 256:
             return None
-        self._helper = _Helper(rows.gather)
+        self._helper = _worker().submit(rows.gather)
         return self._helper
 
 
@@ -460,21 +483,19 @@ class _ValueRows:
         return self.split(self.gather())
 
 
-class _Helper:
-    """A function run in a thread; `result` waits for its value."""
+_WORKER: list = []  # the helper thread's executor, made on first use and kept for the process
+_PENDING: list = []  # an unmapping the helper thread may still be doing
 
-    def __init__(self, function) -> None:
-        import threading
 
-        self._out: list = []
-        self._thread = threading.Thread(target=lambda: self._out.append(function()), daemon=True)
-        self._thread.start()
+def _worker():
+    if not _WORKER:
+        from concurrent.futures import ThreadPoolExecutor
 
-    def wait(self) -> None:
-        self._thread.join()
+        _WORKER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="caffelint-pages"))
+    return _WORKER[0]
 
-    def result(self):
-        self.wait()
-        if not self._out:
-            raise PageError("reading the values' pages failed")
-        return self._out[0]
+
+def _finish_pending_unmap() -> None:
+    """Wait for an unmapping left to the helper thread: two maps' page work never overlaps."""
+    if _PENDING:
+        _PENDING.pop().result()

@@ -203,3 +203,18 @@ def test_the_file_is_only_read(tmp_path):
     assert (data.read_bytes(), data.stat().st_mtime_ns) == before
     assert sorted(os.listdir(tmp_path / "d_lmdb")) == ["data.mdb", "lock.mdb"]  # nothing new
     shutil.rmtree(tmp_path / "d_lmdb")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="reads this process's maps (Linux)")
+def test_the_map_is_released_after_the_scan(tmp_path):
+    from caffelint.model import lmdb_pages
+
+    overflow_values(tmp_path / "d_lmdb")
+    data = str((tmp_path / "d_lmdb" / "data.mdb").resolve())
+    scan = scan_lmdb(str(tmp_path / "d_lmdb"), sample=2000)
+    assert scan.scanned == 2000
+    lmdb_pages._finish_pending_unmap()  # the helper thread unmaps it after the scan returns
+    with open("/proc/self/maps") as maps:
+        assert data not in maps.read()
+    assert not any(data == os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+                   if os.path.exists(f"/proc/self/fd/{fd}"))
