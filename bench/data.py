@@ -7,8 +7,11 @@ of five rounds in which the methods take turns):
 
   (a) raw cursor iteration over keys and values (buffers=True)
   (b) naive Datum.ParseFromString, a new Datum per record
-  (c) caffelint's full label scan (scan_lmdb: labels, shapes, runs, pixel sample)
-  (d) caffelint's --sample 10000
+  (c) caffelint's full label scan (scan_lmdb: labels, shapes, runs, pixel sample),
+      py-lmdb's cursor with the fixed-layout fast path
+  (d) caffelint's --sample 10000: 50 runs of 200 records found in the file's own B-tree
+      pages and read all at once (model/lmdb_pages.py); the unmapping of the pages it read
+      is left to its helper thread and is not in this time (the next scan waits for it)
 
 with the ratios (c)/(b) and (c)/(a) in records/s and (d)/(c) in time; then the
 memory of a full scan at each size, in a fresh process: tracemalloc's peak
