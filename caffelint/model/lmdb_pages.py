@@ -97,7 +97,10 @@ class PageReader:
         self.page_size = meta.page_size
         self.pages = meta.last_page + 1
         _finish_pending_unmap()
-        self._fd = os.open(os.path.join(path, DATA_FILE), os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            self._fd = os.open(os.path.join(path, DATA_FILE), os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        except OSError as exc:  # gone since its meta page was read: py-lmdb says so
+            raise Unsupported(f"cannot open the file: {exc.strerror}") from None
         try:
             self._map = mmap.mmap(self._fd, self.pages * self.page_size, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as exc:
@@ -210,7 +213,7 @@ class PageReader:
 
     # -- one path at a time (the first key, and runs that overlap) -----------------------
 
-    def _page(self, pgno: int, kinds: int) -> tuple[bytes, int]:
+    def _page(self, pgno: int, kinds: int) -> tuple[np.ndarray, int]:
         """Page `pgno` and its number of nodes, checked to be one of `kinds`."""
         page = self._page_bytes(pgno)
         number, _pad, flags, lower, upper = _HEADER.unpack_from(page)
@@ -219,7 +222,7 @@ class PageReader:
             raise PageError(f"page {pgno} is not a tree page where one belongs")
         return page, nodes
 
-    def _node(self, page: bytes, index: int) -> int:
+    def _node(self, page: np.ndarray, index: int) -> int:
         (slot,) = _SLOT.unpack_from(page, PAGE_HEADER + 2 * index)
         if slot < PAGE_HEADER or slot + NODE_HEADER > self.page_size:
             raise PageError("a node slot points outside its page")
