@@ -2,13 +2,12 @@
 
 A sample of 10,000 records read through py-lmdb costs a cursor step and a
 buffer object per record, and the scanner's Python loop on top: 8 ms on 3x32x32
-Datums, where a full scan of a million takes half a second.  Here the paths of
-all runs descend the tree together, level by level, as numpy arrays, and the
-records of all runs are then located at once: slot, node, overflow page, value.
-No record becomes a Python object.
+Datums.  Here each run is found by a walk down the tree (a few struct reads per
+page), and the records of all runs are then located at once with numpy: slot,
+node, overflow page, value.  No record becomes a Python object.
 
 What is left is the kernel's work: the first touch of a page of the map is a
-page fault.  Tree pages (a few hundred, scattered) are therefore read with
+page fault.  Tree pages (a hundred or two, scattered) are therefore read with
 pread, and the value pages, one per record, are faulted by two threads at once.
 
 The layout is liblmdb's (mdb.c, LMDB 0.9, 64-bit builds), the one `read_meta`
@@ -39,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from caffelint.model.gather import little_endian, rows
+from caffelint.model.gather import little_endian
 from caffelint.model.lmdb import DATA_FILE, PAGE_HEADER, LmdbMeta
 
 P_BRANCH, P_LEAF, P_OVERFLOW = 0x01, 0x02, 0x04
@@ -167,9 +166,10 @@ class PageReader:
             self._rows[pgno] = row
         return row
 
-    def _reserve(self, rows: int) -> None:
-        if rows * self.page_size > len(self._block):
-            grown = np.empty(rows * self.page_size, dtype=np.uint8)
+    def _reserve(self, count: int) -> None:
+        """Room in the block for `count` tree pages."""
+        if count * self.page_size > len(self._block):
+            grown = np.empty(count * self.page_size, dtype=np.uint8)
             grown[:len(self._rows) * self.page_size] = self._block[:len(self._rows) * self.page_size]
             self._block = grown
 
@@ -185,24 +185,6 @@ class PageReader:
     def _fields(memory: np.ndarray, at: np.ndarray, count: int) -> np.ndarray:
         """`count` u16 fields from each of the even offsets `at` of `memory`, as int64 columns."""
         return memory.view("<u2")[(at >> 1)[:, None] + np.arange(count)].astype(np.int64)
-
-    def _headers(self, pages: np.ndarray, kind: int) -> np.ndarray:
-        """The node counts of `pages`, checked to be pages of that kind."""
-        memory, base = self._read(pages)
-        head = rows(memory, base, PAGE_HEADER)[0]
-        number, fields = head.view("<u8")[:, 0], head.view("<u2").astype(np.int64)
-        flags, lower, upper = fields[:, 5], fields[:, 6], fields[:, 7]
-        counts = (lower - PAGE_HEADER) >> 1
-        if ((number != pages) | (flags & kind == 0) | (counts < 1) | (lower > upper)
-                | (upper > self.page_size)).any():
-            raise PageError(f"not a {'leaf' if kind == P_LEAF else 'branch'} page where one belongs")
-        return counts
-
-    def _children(self, pages: np.ndarray, index: np.ndarray) -> np.ndarray:
-        """The child page numbers of branch nodes `index` of `pages`."""
-        memory, base = self._read(pages)
-        node = self._fields(memory, base + self._slots(memory, base, index), 3)
-        return node[:, 0] | node[:, 1] << 16 | node[:, 2] << 32
 
     def _slots(self, memory: np.ndarray, base: np.ndarray, index: np.ndarray) -> np.ndarray:
         """Where nodes `index` of the pages at `base` start, within their pages."""
@@ -284,28 +266,26 @@ class PageReader:
             return Located(empty, empty, [], np.zeros((0, HEAD_BYTES), np.uint8), np.zeros((0, TAIL_BYTES), np.uint8))
         count = len(lengths)
         self._reserve((self.meta.depth + 3) * count + 8)  # the tree pages the runs will read, about
-        paths = self._paths(np.arange(count) / count)
         # The later runs are planned and located first; the helper thread copies out their
         # values' first and last bytes (mapping their pages) while this thread plans, locates
         # and reads the earlier ones.
         cut = max(1, int(count * (1 - HELPER_SHARE)))
-        later = self._plan_together(paths, lengths, cut, count) if cut < count else None
+        later = self._walk(lengths, cut, count) if cut < count else None
         helper = theirs = None
         if later is not None:
             later.values = self._locate(*later.leaves)
             theirs = _ValueRows(self.bytes, *later.values)
             helper = self._start_helper(theirs, later.values[2])
-        earlier = self._plan_together(paths, lengths, 0, cut)
-        if earlier is None or (cut < count and (later is None or earlier.end > later.start)):
+        plans = [self._walk(lengths, 0, cut)]
+        if later is not None and plans[0].end > later.start:  # the earlier runs reach into the later
             self._stop_helper()
-            plans = [self._plan_by_walking(lengths)]
-        else:
-            plans = [earlier] + ([later] if later is not None else [])
-        for plan in plans:
-            if plan.values is None:
-                plan.values = self._locate(*plan.leaves)
+            helper = theirs = None
+            plans = [self._walk(lengths, 0, count)]
+        elif later is not None:
+            plans.append(later)
+        plans[0].values = self._locate(*plans[0].leaves)
         parts = [_ValueRows(self.bytes, *plans[0].values).read()]
-        if len(plans) > 1:
+        if theirs is not None:
             parts.append(theirs.split(helper.result()) if helper is not None else theirs.read())
         self._helper = None
         return self._assemble(plans, parts)
@@ -318,86 +298,21 @@ class PageReader:
         lengths = np.array([length for plan in plans for length in plan.lengths], dtype=np.int64)
         return Located(offsets, sizes, (np.cumsum(lengths) - lengths).tolist(), heads, tails)
 
-    def _plan_together(self, paths, lengths: list[int], first: int, stop: int) -> Plan | None:
-        """The plan of runs first .. stop - 1, whose paths to their first leaves `_paths` found:
-        the runs move leaf by leaf together, as arrays.  None when two of them would overlap or
-        one reaches the end of the tree (`_plan_by_walking` then sorts that out)."""
-        pages, index, nodes = (array[:, first:stop].copy() for array in paths)
-        want = np.array(lengths[first:stop], dtype=np.int64)
-        start = [tuple(column) for column in index.T.tolist()]
-        need = want.copy()
-        parts = []  # (runs, leaf pages, first slots, takes), leaf by leaf
-        while True:
-            going = np.flatnonzero(need)
-            if not len(going):
-                break
-            take = np.minimum(need[going], nodes[-1, going] - index[-1, going])
-            parts.append((going, pages[-1, going], index[-1, going], take))
-            need[going] -= take
-            index[-1, going] += take
-            onward = going[need[going] > 0]
-            if len(onward) and not self._next_leaves(pages, index, nodes, onward):
-                return None
-        end = [tuple(column) for column in index.T.tolist()]
-        if any(start[run + 1] < end[run] for run in range(len(want) - 1)):
-            return None
-        runs, leaf, slot, take = (np.concatenate(part) for part in zip(*parts))
-        order = np.argsort(runs, kind="stable")  # run by run, each run's leaves in order
-        return Plan((leaf[order], slot[order], take[order]), want.tolist(), start[0], end[-1])
-
-    def _paths(self, fractions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(pages, index, nodes), each of shape (depth, runs): per level, the page each run's
-        path passes, the node taken there and how many the page has.  Each branch level takes
-        the child at the run's fraction of its nodes (subtrees hold about as many records each,
-        as B-tree pages are between half and wholly full); the run starts at the first record of
-        the leaf it reaches, so that it reads as few leaves as it can."""
-        depth = self.meta.depth
-        if not 1 <= depth <= MAX_DEPTH:
-            raise PageError(f"tree depth {depth}")
-        shape = (depth, len(fractions))
-        pages, index, nodes = np.zeros(shape, np.int64), np.zeros(shape, np.int64), np.zeros(shape, np.int64)
-        pages[0] = self.meta.root
-        for level in range(depth - 1):
-            nodes[level] = self._headers(pages[level], P_BRANCH)
-            scaled = fractions * nodes[level]
-            index[level] = np.minimum(nodes[level] - 1, scaled.astype(np.int64))
-            fractions = scaled - index[level]
-            pages[level + 1] = self._children(pages[level], index[level])
-        nodes[-1] = self._headers(pages[-1], P_LEAF)  # a run starts at its leaf's first record
-        return pages, index, nodes
-
-    def _next_leaves(self, pages: np.ndarray, index: np.ndarray, nodes: np.ndarray, runs: np.ndarray) -> bool:
-        """Move the paths of `runs` to the first record of their next leaf page, all at once;
-        False when one of them is at the end of the tree."""
-        depth = len(pages)
-        changed = np.full(len(runs), depth, dtype=np.int64)  # the first level whose page changes
-        carry = np.ones(len(runs), dtype=bool)
-        for level in range(depth - 2, -1, -1):
-            room = carry & (index[level, runs] + 1 < nodes[level, runs])
-            index[level, runs[room]] += 1
-            changed[room] = level + 1
-            carry &= ~room
-        if carry.any():
-            return False
-        for level in range(int(changed.min()), depth):
-            moved = runs[changed <= level]
-            pages[level, moved] = self._children(pages[level - 1, moved], index[level - 1, moved])
-            nodes[level, moved] = self._headers(pages[level, moved], P_LEAF if level == depth - 1 else P_BRANCH)
-            index[level, moved] = 0
-        return True
-
-    def _plan_by_walking(self, lengths: list[int]) -> Plan:
-        """`_plan_together` one run after the other, along scalar paths: a run continues after
-        the previous one where they would overlap, and the runs stop at the end of the tree."""
-        pages, firsts, takes, run_starts = [], [], [], []
-        taken = 0
-        after = None  # (position, path) just after the previous run; a position is its indices per level
-        for run, length in enumerate(lengths):
-            path = self._descend(run / len(lengths))
-            if after is not None and [step[1] for step in path] < after[0]:
-                path = after[1]
-            run_starts.append(taken)
-            wanted = length
+    def _walk(self, lengths: list[int], first: int, stop: int) -> Plan:
+        """The plan of runs first .. stop - 1 of `lengths`, one after the other along a path
+        through the tree: run k starts at the first record of the leaf at k / len(lengths) of
+        the database, or right after run k - 1 where that would overlap it; the runs stop at
+        the end of the tree.  (A scalar walk: a few struct reads a page, cheaper than arrays
+        for the hundred-odd pages of a sample.)"""
+        pages, firsts, takes, lengths_read = [], [], [], []
+        start = after = None  # positions: the node index per level
+        path: list[list[int]] = []
+        for run in range(first, stop):
+            descent = self._descend(run / len(lengths))
+            if after is None or [step[1] for step in descent] >= after:
+                path = descent
+            start = start if start is not None else tuple(step[1] for step in path)
+            wanted = lengths[run]
             while wanted:
                 pgno, index, nodes = path[-1]
                 take = min(wanted, nodes - index)
@@ -406,15 +321,14 @@ class PageReader:
                 takes.append(take)
                 wanted -= take
                 path[-1][1] = index + take
-                if path[-1][1] == nodes and not self._next_leaf(path):
+                if path[-1][1] == nodes and wanted and not self._next_leaf(path):
                     break
-            taken += length - wanted
+            lengths_read.append(lengths[run] - wanted)
+            after = [step[1] for step in path]
             if wanted:  # the end of the database: nothing comes after this run
                 break
-            after = ([step[1] for step in path], path)
-        lengths_read = np.diff(np.append(run_starts, taken)).tolist()
         return Plan((np.array(pages, np.int64), np.array(firsts, np.int64), np.array(takes, np.int64)),
-                    lengths_read)
+                    lengths_read, start or (), tuple(after or ()))
 
     def _locate(self, pages: np.ndarray, firsts: np.ndarray, takes: np.ndarray):
         """(offsets, sizes, in overflow pages) of the values in slots first .. first + take - 1
@@ -442,13 +356,13 @@ class PageReader:
             offsets[big] = starts
         return offsets, sizes, big
 
-    def _start_helper(self, rows: _ValueRows, big: np.ndarray):
-        """`rows.gather` in the helper thread, when there are enough values in overflow pages to
+    def _start_helper(self, values: _ValueRows, big: np.ndarray):
+        """`values.gather` in the helper thread, when there are enough values in overflow pages to
         be worth it: numpy lets go of the GIL while it gathers, so two threads fault pages side
         by side."""
         if self._helper is not None or np.count_nonzero(big) < 256:
             return None
-        self._helper = _worker().submit(rows.gather)
+        self._helper = _worker().submit(values.gather)
         return self._helper
 
 

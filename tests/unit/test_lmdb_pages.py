@@ -174,12 +174,12 @@ def test_a_damaged_leaf_is_a_scan_error_not_an_abort(tmp_path):
     overflow_values(tmp_path / "d_lmdb")
     path = tmp_path / "d_lmdb"
     with PageReader(str(path), lmdb.read_meta(str(path))) as reader:
-        leaf = int(reader._paths(np.array([0.5]))[0][-1, 0])  # a leaf page in the middle
+        leaf = reader._descend(0.5)[-1][0]  # a leaf page in the middle
     data = path / "data.mdb"
     with open(data, "r+b") as handle:  # the leaf's flags say overflow page
         handle.seek(leaf * 4096 + 10)
         handle.write((4).to_bytes(2, "little"))
-    with pytest.raises(PageError, match="not a leaf page"), \
+    with pytest.raises(PageError, match="not a tree page"), \
             PageReader(str(path), lmdb.read_meta(str(path))) as reader:
         reader.runs(lmdb.run_lengths(4000))
     scan = scan_lmdb(str(path), sample=4000)  # liblmdb would abort on this page: a scan error instead
