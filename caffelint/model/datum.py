@@ -100,12 +100,13 @@ def read_datum(buf) -> DatumFields:
                 data_offset, floats = pos, floats + length // 4
             pos += length
         elif wire == 5:
-            if field == 6:
-                run = _float_run(buf, tag_at, end)
+            run = _float_run(buf, tag_at, end) if field == 6 and buf[tag_at] == FLOAT_TAG else 0
+            if run:
                 data_offset = tag_at if not floats else data_offset
                 floats += run
                 pos = tag_at + 5 * run
-            else:
+            else:  # another field, a tag written in more bytes than it needs, or a float cut short
+                floats += field == 6
                 pos += 4
         elif wire == 1:
             pos += 8
@@ -376,13 +377,25 @@ def payload_values(buf):
     if fields.payload == UINT8:
         return np.frombuffer(buf, dtype=np.uint8, count=fields.size, offset=fields.data_offset)
     if fields.payload == FLOAT:
-        raw = np.frombuffer(buf, dtype=np.uint8, count=len(buf) - fields.data_offset, offset=fields.data_offset)
-        if raw[0] == FLOAT_TAG:
-            raw = raw[:5 * fields.size].reshape(fields.size, 5)[:, 1:]
-        else:  # packed: tag, length, then the floats
-            raw = raw[len(raw) - 4 * fields.size:]
-        return np.ascontiguousarray(raw).view("<f4").reshape(-1)
+        start, size = fields.data_offset, fields.size
+        if start >= 0 and start + 5 * size <= len(buf):  # one run of tag + float, as protobuf writes them
+            rows = np.frombuffer(buf, dtype=np.uint8, count=5 * size, offset=start).reshape(size, 5)
+            if (rows[:, 0] == FLOAT_TAG).all():
+                return np.ascontiguousarray(rows[:, 1:]).view("<f4").reshape(-1)
+        return _float_data(buf)  # packed, or written in pieces: protobuf sorts it out
     return None
+
+
+def _float_data(buf):
+    import numpy as np
+    from google.protobuf.message import DecodeError
+
+    from caffelint.schema.caffe_pb2 import Datum
+
+    try:
+        return np.array(Datum.FromString(bytes(buf)).float_data, dtype=np.float32)
+    except DecodeError as exc:
+        raise DatumError(f"float_data that protobuf cannot read: {exc}") from None
 
 
 def encoded_bytes(buf) -> bytes | None:
