@@ -92,6 +92,8 @@ class PageReader:
     def __init__(self, path: str, meta: LmdbMeta) -> None:
         if meta.db_flags:  # sorted duplicates, integer keys ...: nodes this reader does not know
             raise Unsupported(f"database flags {meta.db_flags:#x}")
+        if not hasattr(os, "preadv"):  # Windows
+            raise Unsupported("no os.preadv on this system")
         self.meta = meta
         self.page_size = meta.page_size
         self.pages = meta.last_page + 1
