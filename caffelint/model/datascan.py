@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from array import array
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import islice
 
 from caffelint.model.labels import LabelStats
 
@@ -88,7 +88,7 @@ def scan_lmdb(path: str, sample: int | None = None, progress=None) -> DataScan:
                 starts: list[bytes] = []
                 if sample and sample < scan.records:
                     scan.sampled = True
-                    _scan_stretches(txn, scan, scanner, sample, starts, meta.page_size)
+                    _scan_stretches(txn, scan, scanner, sample, starts)
                 else:
                     with lmdb.prefaulted(path, meta):
                         _scan_all(txn, scan, scanner, progress)
@@ -158,19 +158,17 @@ def _scan_all(txn, scan: DataScan, scanner, progress) -> None:
             progress.update(scanner.records)
 
 
-def _scan_stretches(txn, scan: DataScan, scanner, sample: int, keys: list[bytes], page_size: int) -> None:
+def _scan_stretches(txn, scan: DataScan, scanner, sample: int, keys: list[bytes]) -> None:
+    """The sample through py-lmdb's cursor, for databases the page reader does not read."""
     import numpy as np
 
     from caffelint.model import lmdb
 
     labels = array("q")
     starts: list[int] = []
-    runs = lmdb.stretches(txn, scan.records, sample, keys)
-    first = next(runs, None)  # the runs' start keys are known from here on
-    with lmdb.prefaulted_runs(txn, keys, sample // max(1, len(keys)), page_size):
-        for stretch in chain([first] if first is not None else [], runs):
-            starts.append(len(labels))
-            scanner.feed(stretch, labels)
+    for stretch in lmdb.stretches(txn, scan.records, sample, keys):
+        starts.append(len(labels))
+        scanner.feed(stretch, labels)
     scan.labels.add(np.frombuffer(labels, dtype=np.int64), segment_starts=[s for s in starts if s < len(labels)])
 
 

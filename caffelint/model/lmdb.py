@@ -163,56 +163,6 @@ def prefaulted(path: str, meta: LmdbMeta) -> Iterator[None]:
         helper.join()  # before the map goes away
 
 
-@contextlib.contextmanager
-def prefaulted_runs(txn, keys: list[bytes], length: int, page_size: int) -> Iterator[None]:
-    """While a sample reads runs of about `length` records from each of `keys`, map their pages
-    from a helper thread, as `prefaulted` does for a full scan.
-
-    Only for records of one or two pages (overflow pages: a run's records then follow each
-    other in the file as convert_imageset appends them); the extent of a run is estimated from
-    its first record, and a wrong guess costs only pages mapped for nothing.
-    """
-    if not keys or length < 2 or not os.path.exists("/proc/self/maps"):
-        yield
-        return
-    import threading
-
-    import numpy as np
-
-    cursor = txn.cursor()
-    ranges = []
-    for key in keys:
-        if not cursor.set_range(key):
-            break
-        value = cursor.value()
-        pages = -(-(len(value) + PAGE_HEADER) // page_size)
-        if 2 * len(value) < page_size or pages > 2:
-            yield
-            return
-        address = np.frombuffer(value, dtype=np.uint8).ctypes.data if len(value) else 0
-        start = address - address % page_size
-        ranges.append((start, length * pages * page_size + address - start))
-    stop = threading.Event()
-    helper = threading.Thread(target=populate_ranges, args=(ranges, stop), daemon=True)
-    helper.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        helper.join()  # before the map goes away
-
-
-def populate_ranges(ranges: list[tuple[int, int]], stop) -> None:
-    """Map the pages of each (address, size) range of this process's memory, until `stop` is set."""
-    import ctypes
-
-    madvise = _madvise(ctypes)
-    for address, size in ranges:
-        if madvise is None or stop.is_set():
-            return
-        madvise(address, size, MADV_POPULATE_READ)  # an error (past the file's end ...) ends this run only
-
-
 POPULATE_CHUNK = 32 << 20  # bytes per madvise call: the helper can stop between two
 MADV_POPULATE_READ = 22  # linux/mman.h
 

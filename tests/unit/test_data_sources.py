@@ -268,7 +268,7 @@ def test_pages_mapped_ahead_change_nothing_but_speed(tmp_path):
 
 
 def test_sample_of_page_sized_records_reads_the_labels_at_the_start_keys(tmp_path):
-    # 3x32x32 uint8 Datums take an overflow page each: the sample maps its runs ahead (prefaulted_runs)
+    # 3x32x32 uint8 Datums take an overflow page each: the page reader maps them from two threads
     from caffelint.schema.caffe_pb2 import Datum
 
     pixels = bytes(range(256)) * 12
