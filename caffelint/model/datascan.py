@@ -86,6 +86,7 @@ def scan_lmdb(path: str, sample: int | None = None, progress=None) -> DataScan:
                 scan.records = lmdb.record_count(env)
                 scan.first_key = lmdb.first_key(txn)
                 starts: list[bytes] = []
+                lmdb.check_tree(path, meta)
                 if sample and sample < scan.records:
                     scan.sampled = True
                     _scan_stretches(txn, scan, scanner, sample, starts)

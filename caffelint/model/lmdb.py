@@ -132,6 +132,30 @@ def read_transaction(env) -> Iterator[object]:
         txn.abort()
 
 
+def check_tree(path: str, meta: LmdbMeta) -> None:
+    """Before py-lmdb walks the database, check its tree's pages ourselves (lmdb_pages.check_tree):
+    liblmdb aborts the process on a branch or leaf page that is not what it expects.  The check
+    reads through the environment's own map (found in /proc/self/maps), so the pages it touches
+    are the ones the scan reads anyway; where there is no such map it is left out."""
+    mapping = _mapping_of(os.path.join(path, DATA_FILE)) if meta.entries else None
+    if mapping is None:
+        return
+    import ctypes
+
+    import numpy as np
+
+    from caffelint.model.lmdb_pages import PageError
+    from caffelint.model.lmdb_pages import check_tree as check_pages
+
+    size = min(mapping[1], (meta.last_page + 1) * meta.page_size)
+    memory = np.frombuffer((ctypes.c_char * size).from_address(mapping[0]), dtype=np.uint8)
+    memory.flags.writeable = False  # the map is read-only: a write would be a segfault
+    try:
+        check_pages(memory, meta)
+    except PageError as exc:
+        raise LmdbError(f"{path}: {exc}: the database is damaged, or was rewritten while it was read") from None
+
+
 @contextlib.contextmanager
 def prefaulted(path: str, meta: LmdbMeta) -> Iterator[None]:
     """While a full scan runs, map the database's pages into this process from a helper thread.

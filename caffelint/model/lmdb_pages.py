@@ -402,6 +402,41 @@ class _ValueRows:
         return self.split(self.gather())
 
 
+def check_tree(memory: np.ndarray, meta: LmdbMeta) -> int:
+    """Raise PageError unless every branch and leaf page of the main tree is what liblmdb expects
+    where a branch node points: liblmdb asserts on that in the middle of a cursor walk, and the
+    assertion aborts the process.  `memory` is the whole file; only page headers, slot arrays
+    and branch nodes are read, a level of the tree at a time.  Returns the number of leaves."""
+    psize, total = meta.page_size, meta.last_page + 1
+    if not meta.entries:
+        return 0
+    words = memory.view("<u2")
+    level = np.array([meta.root], dtype=np.int64)
+    for depth in range(meta.depth):
+        kind = P_LEAF if depth == meta.depth - 1 else P_BRANCH
+        if ((level < 2) | (level >= total)).any():  # pages 0 and 1 are the meta pages
+            raise PageError("a branch node points outside the file")
+        head = sliding_window_view(memory, PAGE_HEADER)[level * psize]
+        fields = head.view("<u2").astype(np.int64)
+        flags, lower, upper = fields[:, 5], fields[:, 6], fields[:, 7]
+        counts = (lower - PAGE_HEADER) >> 1
+        bad = (head.view("<u8")[:, 0] != level) | (flags & kind == 0) | (counts < 1) | (lower > upper) \
+            | (upper > psize)
+        if bad.any():
+            name = "leaf" if kind == P_LEAF else "branch"
+            raise PageError(f"page {int(level[bad.argmax()])} is not the {name} page a branch node points to")
+        if kind == P_LEAF:
+            return len(level)
+        base = np.repeat(level * psize, counts)  # every node of every page of this level
+        index = np.arange(len(base)) - np.repeat(np.cumsum(counts) - counts, counts)
+        slots = words[(base + PAGE_HEADER + 2 * index) >> 1].astype(np.int64)
+        if ((slots < PAGE_HEADER) | (slots > psize - NODE_HEADER) | (slots & 1)).any():
+            raise PageError("a branch node slot points outside its page")
+        node = words[((base + slots) >> 1)[:, None] + np.arange(3)].astype(np.int64)
+        level = node[:, 0] | node[:, 1] << 16 | node[:, 2] << 32
+    raise PageError(f"the tree is deeper than its meta page says ({meta.depth})")
+
+
 _WORKER: list = []  # the helper thread's executor, made on first use and kept for the process
 _PENDING: list = []  # an unmapping the helper thread may still be doing
 

@@ -20,7 +20,7 @@ import pytest
 from caffelint.model import lmdb
 from caffelint.model.datascan import scan_lmdb
 from caffelint.model.datum import DatumScanner
-from caffelint.model.lmdb_pages import HEAD_BYTES, TAIL_BYTES, PageError, PageReader, Unsupported
+from caffelint.model.lmdb_pages import HEAD_BYTES, TAIL_BYTES, PageError, PageReader, Unsupported, check_tree
 from caffelint.schema.caffe_pb2 import Datum
 from fixtures import build_data
 
@@ -184,6 +184,36 @@ def test_a_damaged_leaf_is_a_scan_error_not_an_abort(tmp_path):
         reader.runs(lmdb.run_lengths(4000))
     scan = scan_lmdb(str(path), sample=4000)  # liblmdb would abort on this page: a scan error instead
     assert scan.error and "damaged" in scan.error and "\n" not in scan.error
+
+
+def test_a_full_scan_of_a_damaged_tree_is_a_scan_error_not_an_abort(tmp_path):
+    """py-lmdb's liblmdb asserts on such a page and aborts the process, so the scan runs in a child
+    process: without the tree check it dies of SIGABRT."""
+    import subprocess
+    import sys
+
+    overflow_values(tmp_path / "d_lmdb")
+    path = tmp_path / "d_lmdb"
+    with PageReader(str(path), lmdb.read_meta(str(path))) as reader:
+        leaf = reader._descend(0.5)[-1][0]
+    with open(path / "data.mdb", "r+b") as handle:
+        handle.seek(leaf * 4096 + 10)
+        handle.write((4).to_bytes(2, "little"))  # the leaf's flags say overflow page
+    code = f"from caffelint.model.datascan import scan_lmdb; print(scan_lmdb({str(path)!r}).error)"
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert child.returncode == 0, child.stderr
+    assert f"page {leaf} is not the leaf page a branch node points to" in child.stdout
+    assert "damaged" in child.stdout
+
+
+def test_the_tree_check_reaches_every_leaf(database):
+    path, _ = database
+    meta = lmdb.read_meta(str(path))
+    with PageReader(str(path), meta) as reader:
+        leaves = check_tree(reader.bytes, meta)
+    env = py_lmdb.open(str(path), readonly=True, lock=False)
+    assert leaves == env.stat()["leaf_pages"] > 1  # liblmdb's own count
+    env.close()
 
 
 def test_an_empty_database_has_no_runs(tmp_path):
