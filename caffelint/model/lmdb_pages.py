@@ -110,6 +110,7 @@ class PageReader:
         self.bytes = np.frombuffer(self._map, dtype=np.uint8)
         self._block = np.empty(TREE_PAGES * self.page_size, dtype=np.uint8)  # tree pages read so far, a row each
         self._rows: dict[int, int] = {}  # page number -> row of the block
+        self._headers: dict[int, tuple[int, int, int]] = {}  # page number -> (block offset, flags, nodes)
         self._helper = None  # the future of the helper thread's gather
 
     def __enter__(self) -> PageReader:
@@ -148,13 +149,9 @@ class PageReader:
 
     # -- tree pages ----------------------------------------------------------------------
 
-    def _page_bytes(self, pgno: int) -> np.ndarray:
-        """Tree page `pgno`, read with pread into the block of tree pages: its first touch through
-        the map would be a page fault, which costs several times a read of one page."""
-        start = self._row(pgno) * self.page_size  # first: reading the page may grow the block
-        return self._block[start:start + self.page_size]
-
     def _row(self, pgno: int) -> int:
+        """The block row holding tree page `pgno`, read with pread on first use: a first touch
+        through the map would be a page fault, several times dearer than a read of one page."""
         row = self._rows.get(pgno)
         if row is None:
             if not 2 <= pgno < self.pages:  # pages 0 and 1 are the meta pages
@@ -195,46 +192,54 @@ class PageReader:
             raise PageError("a node slot points outside its page")
         return slots
 
-    # -- one path at a time (the first key, and runs that overlap) -----------------------
+    # -- one path at a time ------------------------------------------------------------
 
-    def _page(self, pgno: int, kinds: int) -> tuple[np.ndarray, int]:
-        """Page `pgno` and its number of nodes, checked to be one of `kinds`."""
-        page = self._page_bytes(pgno)
-        number, _pad, flags, lower, upper = _HEADER.unpack_from(page)
-        nodes = (lower - PAGE_HEADER) >> 1
-        if number != pgno or not flags & kinds or nodes < 1 or lower > upper or upper > self.page_size:
+    def _page(self, pgno: int, kinds: int) -> tuple[int, int, int]:
+        """(where page `pgno` starts in the block, its flags, its number of nodes), checked to be
+        one of `kinds`; each page's header is read once."""
+        seen = self._headers.get(pgno)
+        if seen is None:
+            base = self._row(pgno) * self.page_size
+            number, _pad, flags, lower, upper = _HEADER.unpack_from(self._block, base)
+            nodes = (lower - PAGE_HEADER) >> 1
+            if number != pgno or nodes < 1 or lower > upper or upper > self.page_size:
+                raise PageError(f"page {pgno} is not a tree page where one belongs")
+            seen = self._headers[pgno] = (base, flags, nodes)
+        if not seen[1] & kinds:
             raise PageError(f"page {pgno} is not a tree page where one belongs")
-        return page, nodes
+        return seen
 
-    def _node(self, page: np.ndarray, index: int) -> int:
-        (slot,) = _SLOT.unpack_from(page, PAGE_HEADER + 2 * index)
+    def _node(self, base: int, index: int) -> int:
+        """Where node `index` of the page at `base` of the block starts, in the block."""
+        (slot,) = _SLOT.unpack_from(self._block, base + PAGE_HEADER + 2 * index)
         if slot < PAGE_HEADER or slot + NODE_HEADER > self.page_size:
             raise PageError("a node slot points outside its page")
-        return slot
+        return base + slot
 
     def _child(self, pgno: int, index: int) -> int:
-        page = self._page_bytes(pgno)
-        lo, hi, high, _ = _NODE.unpack_from(page, self._node(page, index))
+        lo, hi, high, _ = _NODE.unpack_from(self._block, self._node(self._page(pgno, P_BRANCH)[0], index))
         return lo | hi << 16 | high << 32
 
     def first_key(self) -> bytes:
         if not self.meta.entries:
             return b""
-        page = self._page_bytes(self._descend(0.0)[-1][0])
-        node = self._node(page, 0)
-        end = node + NODE_HEADER + _NODE.unpack_from(page, node)[3]
-        if end > self.page_size:
+        base = self._page(self._descend(0.0)[-1][0], P_LEAF)[0]
+        node = self._node(base, 0)
+        end = node + NODE_HEADER + _NODE.unpack_from(self._block, node)[3]
+        if end > base + self.page_size:
             raise PageError("a key runs past the end of its page")
-        return page[node + NODE_HEADER:end].tobytes()
+        return self._block[node + NODE_HEADER:end].tobytes()
 
     def _descend(self, fraction: float) -> list[list[int]]:
-        """The path [page, index, nodes] per level to the record at about `fraction` of the
-        database (as `_paths` finds it for many runs)."""
+        """The path [page, index, nodes] per level to the first record of the leaf at about
+        `fraction` of the database: each level takes the child at that fraction of its nodes
+        (subtrees hold about as many records each, as B-tree pages are between half and wholly
+        full)."""
         path = []
         pgno = self.meta.root
         for _ in range(MAX_DEPTH):
-            page, nodes = self._page(pgno, P_BRANCH | P_LEAF)
-            if _HEADER.unpack_from(page)[2] & P_LEAF:
+            _base, flags, nodes = self._page(pgno, P_BRANCH | P_LEAF)
+            if flags & P_LEAF:
                 path.append([pgno, 0, nodes])
                 return path
             scaled = fraction * nodes
@@ -254,7 +259,7 @@ class PageReader:
         path[level][1] += 1
         for depth in range(level + 1, len(path)):
             pgno = self._child(path[depth - 1][0], path[depth - 1][1])
-            path[depth] = [pgno, 0, self._page(pgno, P_LEAF if depth == len(path) - 1 else P_BRANCH)[1]]
+            path[depth] = [pgno, 0, self._page(pgno, P_LEAF if depth == len(path) - 1 else P_BRANCH)[2]]
         return True
 
     # -- many records at once -----------------------------------------------------------
