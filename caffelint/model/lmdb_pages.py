@@ -293,14 +293,12 @@ class PageReader:
         plans[0].values = self._locate(*plans[0].leaves)
         parts = [_ValueRows(self.bytes, *plans[0].values).read()]
         if theirs is not None:
-            parts.append(theirs.split(helper.result()) if helper is not None else theirs.read())
+            parts.append(theirs.check(helper.result()) if helper is not None else theirs.read())
         self._helper = None
         return self._assemble(plans, parts)
 
-    def _assemble(self, plans: list[Plan], parts: list) -> Located:
-        heads, tails, flags = (np.concatenate(part) for part in zip(*parts))
-        if (flags & P_OVERFLOW == 0).any():
-            raise PageError("a value's first page is not an overflow page")
+    def _assemble(self, plans: list[Plan], parts: list[np.ndarray]) -> Located:
+        heads, tails = _ValueRows.heads_and_tails(np.concatenate(parts))
         offsets, sizes = (np.concatenate([plan.values[i] for plan in plans]) for i in (0, 1))
         lengths = np.array([length for plan in plans for length in plan.lengths], dtype=np.int64)
         return Located(offsets, sizes, (np.cumsum(lengths) - lengths).tolist(), heads, tails)
@@ -394,17 +392,23 @@ class _ValueRows:
     def gather(self) -> np.ndarray:
         return self._window[self._index]
 
-    def split(self, both: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(heads, tails, flags) from what `gather` returned."""
+    def check(self, both: np.ndarray) -> np.ndarray:
+        """What `gather` returned, its rows for values at the very end of the file completed, once
+        the first page of each value in overflow pages is found to be one (its flags' low byte)."""
         for i in np.flatnonzero(self._index != self._starts).tolist():  # rows that would run past the end
             piece = self._memory[self._starts[i]:]
             both[i] = np.pad(piece, (0, self.WIDTH - len(piece)))
-        front = both[0::2]
-        flags = np.ascontiguousarray(front[self._big, 2:4]).view("<u2").reshape(-1)
-        return front[:, 8:], both[1::2, self.WIDTH - TAIL_BYTES:], flags
+        if (both[0::2][self._big, 2] & P_OVERFLOW == 0).any():
+            raise PageError("a value's first page is not an overflow page")
+        return both
 
-    def read(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self.split(self.gather())
+    def read(self) -> np.ndarray:
+        return self.check(self.gather())
+
+    @classmethod
+    def heads_and_tails(cls, both: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each value's first HEAD_BYTES and last TAIL_BYTES, as views of checked rows."""
+        return both[0::2, 8:], both[1::2, cls.WIDTH - TAIL_BYTES:]
 
 
 def check_tree(memory: np.ndarray, meta: LmdbMeta) -> int:
