@@ -59,19 +59,23 @@ def is_lmdb(path: str) -> bool:
 def read_meta(path: str) -> LmdbMeta:
     """The committed meta page of `path`/data.mdb, checked against the file's size."""
     data_file = os.path.join(path, DATA_FILE)
-    try:
-        with open(data_file, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            first = handle.read(PAGE_HEADER + _META.size)
-            if len(first) < PAGE_HEADER + _META.size:
+    length = PAGE_HEADER + _META.size
+    try:  # unbuffered: two small reads, every scan
+        fd = os.open(data_file, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            size = os.fstat(fd).st_size
+            first = os.read(fd, length)
+            if len(first) < length:
                 raise LmdbError(f"{data_file} is {size} bytes: too short for an LMDB file")
             page_size = _unpack(first, data_file)[4]
-            handle.seek(page_size)
-            second = handle.read(PAGE_HEADER + _META.size)
+            os.lseek(fd, page_size, os.SEEK_SET)
+            second = os.read(fd, length)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise LmdbError(f"cannot read {data_file}: {exc.strerror}") from None
     metas = [_unpack(first, data_file)]
-    if len(second) == PAGE_HEADER + _META.size:
+    if len(second) == length:
         metas.append(_unpack(second, data_file))
     meta = max(metas, key=lambda m: m[-1])  # liblmdb uses the meta with the newer txnid
     last_page, txnid = meta[-2], meta[-1]
