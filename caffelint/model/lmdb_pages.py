@@ -45,7 +45,6 @@ P_BRANCH, P_LEAF, P_OVERFLOW = 0x01, 0x02, 0x04
 F_BIGDATA = 0x01  # the node's value lives in overflow pages
 NODE_HEADER = 8
 MAX_DEPTH = 32  # far beyond any real tree: a cycle in damaged pages ends here
-TREE_PAGES = 64  # rows of tree pages a reader starts with; `runs` reserves what it will need
 HEAD_BYTES = 32  # of each value copied out: a Datum's shape fields, data tag and length, float label
 TAIL_BYTES = 8  # of each value copied out: a uint8 Datum's label and `encoded: false`
 HELPER_SHARE = 0.6  # of the runs, whose values the helper thread reads
@@ -108,7 +107,7 @@ class PageReader:
             os.close(self._fd)
             raise Unsupported(f"cannot map the file: {exc}") from None
         self.bytes = np.frombuffer(self._map, dtype=np.uint8)
-        self._block = np.empty(TREE_PAGES * self.page_size, dtype=np.uint8)  # tree pages read so far, a row each
+        self._block = np.empty(0, dtype=np.uint8)  # tree pages read so far, a row each (`runs` reserves room)
         self._rows: dict[int, int] = {}  # page number -> row of the block
         self._headers: dict[int, tuple[int, int, int]] = {}  # page number -> (block offset, flags, nodes)
         self._helper = None  # the future of the helper thread's gather
@@ -158,7 +157,7 @@ class PageReader:
                 raise PageError(f"page {pgno} is outside the file")
             row = len(self._rows)
             if (row + 1) * self.page_size > len(self._block):
-                self._reserve(2 * row + 2)
+                self._reserve(2 * row + 8)
             target = memoryview(self._block[row * self.page_size:(row + 1) * self.page_size])
             if os.preadv(self._fd, [target], pgno * self.page_size) < self.page_size:
                 raise PageError(f"page {pgno} is cut short")
