@@ -445,19 +445,24 @@ def check_tree(memory: np.ndarray, meta: LmdbMeta) -> int:
     raise PageError(f"the tree is deeper than its meta page says ({meta.depth})")
 
 
-_WORKER: list = []  # the helper thread's executor, made on first use and kept for the process
+_WORKER: dict = {}  # process id -> the helper thread's executor, made on first use and kept
 _PENDING: list = []  # an unmapping the helper thread may still be doing
 
 
 def _worker():
-    if not _WORKER:
+    """The helper thread's executor.  Keyed by process: a child made by fork has no thread behind
+    its parent's executor, and would wait for ever on it."""
+    executor = _WORKER.get(os.getpid())
+    if executor is None:
         from concurrent.futures import ThreadPoolExecutor
 
-        _WORKER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="caffelint-pages"))
-    return _WORKER[0]
+        _WORKER.clear()
+        _PENDING.clear()  # the parent's unmapping: not this process's to wait for
+        executor = _WORKER[os.getpid()] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="caffelint-pages")
+    return executor
 
 
 def _finish_pending_unmap() -> None:
     """Wait for an unmapping left to the helper thread: two maps' page work never overlaps."""
-    if _PENDING:
+    if _PENDING and os.getpid() in _WORKER:
         _PENDING.pop().result()

@@ -248,3 +248,25 @@ def test_the_map_is_released_after_the_scan(tmp_path):
         assert data not in maps.read()
     assert not any(data == os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
                    if os.path.exists(f"/proc/self/fd/{fd}"))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_child_samples_with_its_own_helper_thread(tmp_path):
+    """The parent's helper thread does not exist in a child made by fork: the child makes its own."""
+    import subprocess
+    import sys
+
+    overflow_values(tmp_path / "d_lmdb")
+    code = f"""if True:
+        import os
+        from caffelint.model.datascan import scan_lmdb
+        path = {str(tmp_path / "d_lmdb")!r}
+        assert scan_lmdb(path, sample=2000).scanned == 2000  # the parent's helper thread exists now
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if scan_lmdb(path, sample=2000).scanned == 2000 else 1)
+        print(os.waitpid(pid, 0)[1])
+        """
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == "0"
