@@ -82,7 +82,7 @@ def scan_lmdb(path: str, sample: int | None = None, progress=None) -> DataScan:
         if sample and 2 * sample > meta.entries:
             sample = None  # a sample of more than half: reading everything costs at most twice as much
         if not (sample and _sample_pages(path, meta, scan, scanner, sample)):
-            with lmdb.open_readonly(path) as env, lmdb.read_transaction(env) as txn:
+            with lmdb.open_readonly(path, meta) as env, lmdb.read_transaction(env) as txn:
                 scan.records = lmdb.record_count(env)
                 scan.first_key = lmdb.first_key(txn)
                 starts: list[bytes] = []
@@ -113,7 +113,7 @@ def _sample_pages(path: str, meta, scan: DataScan, scanner, sample: int) -> bool
     import numpy as np
 
     from caffelint.model import lmdb
-    from caffelint.model.lmdb_pages import PageError, PageReader, Unsupported
+    from caffelint.model.lmdb_pages import PageError, PageReader, Unsupported, damaged
 
     try:
         reader = PageReader(path, meta)
@@ -126,7 +126,7 @@ def _sample_pages(path: str, meta, scan: DataScan, scanner, sample: int) -> bool
     except Unsupported:
         return False
     except PageError as exc:  # liblmdb would abort the process on such a page: say so instead
-        scan.error = f"{path}: {exc}: the database is damaged, or was rewritten while it was read"
+        scan.error = damaged(path, exc)
         return True
     try:
         labels, good = scanner.feed_located(reader.bytes, located.offsets, located.sizes, located.heads,

@@ -102,11 +102,12 @@ def _unpack(buffer: bytes, data_file: str) -> tuple:
 
 
 @contextlib.contextmanager
-def open_readonly(path: str) -> Iterator[object]:
+def open_readonly(path: str, meta: LmdbMeta | None = None) -> Iterator[object]:
     """An lmdb.Environment on `path`, read-only and lock-free, closed on exit."""
     import lmdb
 
-    read_meta(path)
+    if meta is None:
+        read_meta(path)  # checked before liblmdb maps the file
     try:
         env = lmdb.open(path, readonly=True, lock=False, create=False, subdir=True,
                         max_readers=1, max_dbs=0, readahead=True)
@@ -148,7 +149,7 @@ def check_tree(path: str, meta: LmdbMeta) -> None:
 
     import numpy as np
 
-    from caffelint.model.lmdb_pages import PageError
+    from caffelint.model.lmdb_pages import PageError, damaged
     from caffelint.model.lmdb_pages import check_tree as check_pages
 
     size = min(mapping[1], (meta.last_page + 1) * meta.page_size)
@@ -157,7 +158,7 @@ def check_tree(path: str, meta: LmdbMeta) -> None:
     try:
         check_pages(memory, meta)
     except PageError as exc:
-        raise LmdbError(f"{path}: {exc}: the database is damaged, or was rewritten while it was read") from None
+        raise LmdbError(damaged(path, exc)) from None
 
 
 @contextlib.contextmanager

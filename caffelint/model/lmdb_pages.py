@@ -36,9 +36,8 @@ import struct
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from caffelint.model.gather import little_endian
+from caffelint.model.gather import little_endian, rows
 from caffelint.model.lmdb import DATA_FILE, PAGE_HEADER, LmdbMeta
 
 P_BRANCH, P_LEAF, P_OVERFLOW = 0x01, 0x02, 0x04
@@ -178,18 +177,6 @@ class PageReader:
         unique, where = np.unique(pages, return_inverse=True)
         rows_of = np.array([self._row(p) for p in unique.tolist()], dtype=np.int64)
         return self._block, rows_of[where.reshape(-1)] * self.page_size
-
-    @staticmethod
-    def _fields(memory: np.ndarray, at: np.ndarray, count: int) -> np.ndarray:
-        """`count` u16 fields from each of the even offsets `at` of `memory`, as int64 columns."""
-        return memory.view("<u2")[(at >> 1)[:, None] + np.arange(count)].astype(np.int64)
-
-    def _slots(self, memory: np.ndarray, base: np.ndarray, index: np.ndarray) -> np.ndarray:
-        """Where nodes `index` of the pages at `base` start, within their pages."""
-        slots = memory.view("<u2")[(base + PAGE_HEADER + 2 * index) >> 1].astype(np.int64)
-        if ((slots < PAGE_HEADER) | (slots > self.page_size - NODE_HEADER) | (slots & 1)).any():
-            raise PageError("a node slot points outside its page")
-        return slots
 
     # -- one path at a time ------------------------------------------------------------
 
@@ -340,9 +327,8 @@ class PageReader:
         psize = self.page_size
         memory, page_base = self._read(pages)
         base = np.repeat(page_base, takes)
-        slot_index = np.arange(len(base)) - np.repeat(np.cumsum(takes) - takes - firsts, takes)
-        slots = self._slots(memory, base, slot_index)
-        header = self._fields(memory, base + slots, 4)
+        slots = _node_slots(memory, base, _within(takes) + np.repeat(firsts, takes), psize)
+        header = _u16_fields(memory, base + slots, 4)
         sizes = header[:, 0] | header[:, 1] << 16
         flags, within = header[:, 2], slots + NODE_HEADER + header[:, 3]  # the data's place in its page
         if (flags > F_BIGDATA).any():
@@ -370,6 +356,29 @@ class PageReader:
         return self._helper
 
 
+def _u16_fields(memory: np.ndarray, at: np.ndarray, count: int) -> np.ndarray:
+    """`count` u16 fields from each of the even offsets `at` of `memory`, as int64 columns."""
+    return memory.view("<u2")[(at >> 1)[:, None] + np.arange(count)].astype(np.int64)
+
+
+def _node_slots(memory: np.ndarray, base: np.ndarray, index: np.ndarray, page_size: int) -> np.ndarray:
+    """Where nodes `index` of the pages at `base` of `memory` start, within their pages."""
+    slots = memory.view("<u2")[(base + PAGE_HEADER + 2 * index) >> 1].astype(np.int64)
+    if ((slots < PAGE_HEADER) | (slots > page_size - NODE_HEADER) | (slots & 1)).any():
+        raise PageError("a node slot points outside its page")
+    return slots
+
+
+def _within(counts: np.ndarray) -> np.ndarray:
+    """0 .. count - 1 for each of `counts`, one after the other."""
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def damaged(path: str, exc: PageError) -> str:
+    """The one-line message for a database whose pages are not as liblmdb writes them."""
+    return f"{path}: {exc}: the database is damaged, or was rewritten while it was read"
+
+
 class _ValueRows:
     """The first HEAD_BYTES and last TAIL_BYTES of each value, and the header flags of the first
     page of each value in overflow pages.  Reading them maps the values' pages; both rows of a
@@ -385,16 +394,15 @@ class _ValueRows:
         starts[0::2] = offsets - 8
         starts[1::2] = np.maximum(offsets + sizes - self.WIDTH, 0)
         self._memory, self._starts, self._big = memory, starts, big
-        self._index = np.minimum(starts, len(memory) - self.WIDTH)
-        self._window = sliding_window_view(memory, self.WIDTH)
 
-    def gather(self) -> np.ndarray:
-        return self._window[self._index]
+    def gather(self) -> tuple[np.ndarray, np.ndarray]:
+        return rows(self._memory, self._starts, self.WIDTH)
 
-    def check(self, both: np.ndarray) -> np.ndarray:
-        """What `gather` returned, its rows for values at the very end of the file completed, once
+    def check(self, gathered: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """The rows `gather` returned, those for values at the very end of the file completed, once
         the first page of each value in overflow pages is found to be one (its flags' low byte)."""
-        for i in np.flatnonzero(self._index != self._starts).tolist():  # rows that would run past the end
+        both, clipped = gathered
+        for i in np.flatnonzero(clipped).tolist():  # rows that would run past the end of the file
             piece = self._memory[self._starts[i]:]
             both[i] = np.pad(piece, (0, self.WIDTH - len(piece)))
         if (both[0::2][self._big, 2] & P_OVERFLOW == 0).any():
@@ -418,13 +426,12 @@ def check_tree(memory: np.ndarray, meta: LmdbMeta) -> int:
     psize, total = meta.page_size, meta.last_page + 1
     if not meta.entries:
         return 0
-    words = memory.view("<u2")
     level = np.array([meta.root], dtype=np.int64)
     for depth in range(meta.depth):
         kind = P_LEAF if depth == meta.depth - 1 else P_BRANCH
         if ((level < 2) | (level >= total)).any():  # pages 0 and 1 are the meta pages
             raise PageError("a branch node points outside the file")
-        head = sliding_window_view(memory, PAGE_HEADER)[level * psize]
+        head = rows(memory, level * psize, PAGE_HEADER)[0]
         fields = head.view("<u2").astype(np.int64)
         flags, lower, upper = fields[:, 5], fields[:, 6], fields[:, 7]
         counts = (lower - PAGE_HEADER) >> 1
@@ -436,11 +443,7 @@ def check_tree(memory: np.ndarray, meta: LmdbMeta) -> int:
         if kind == P_LEAF:
             return len(level)
         base = np.repeat(level * psize, counts)  # every node of every page of this level
-        index = np.arange(len(base)) - np.repeat(np.cumsum(counts) - counts, counts)
-        slots = words[(base + PAGE_HEADER + 2 * index) >> 1].astype(np.int64)
-        if ((slots < PAGE_HEADER) | (slots > psize - NODE_HEADER) | (slots & 1)).any():
-            raise PageError("a branch node slot points outside its page")
-        node = words[((base + slots) >> 1)[:, None] + np.arange(3)].astype(np.int64)
+        node = _u16_fields(memory, base + _node_slots(memory, base, _within(counts), psize), 3)
         level = node[:, 0] | node[:, 1] << 16 | node[:, 2] << 32
     raise PageError(f"the tree is deeper than its meta page says ({meta.depth})")
 

@@ -10,7 +10,6 @@ position, byte for byte.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import lmdb as py_lmdb
@@ -232,7 +231,6 @@ def test_the_file_is_only_read(tmp_path):
     assert scan.error is None and scan.scanned == 1000
     assert (data.read_bytes(), data.stat().st_mtime_ns) == before
     assert sorted(os.listdir(tmp_path / "d_lmdb")) == ["data.mdb", "lock.mdb"]  # nothing new
-    shutil.rmtree(tmp_path / "d_lmdb")
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="reads this process's maps (Linux)")
