@@ -44,19 +44,12 @@ def check_net(net: NetView, ctx: RuleContext) -> Iterator[Finding]:
 
 def _normalized_downstream(graph: PhaseGraph, data: Layer) -> bool:
     """The data reaches a normaliser before, or right after, its first weighted layers."""
-    frontier, seen, weighted = [(data, data.tops[0])], set(), []
-    while frontier:
-        writer, blob = frontier.pop()
-        for reader in graph.readers(writer, blob):
-            if reader in seen:
-                continue
-            seen.add(reader)
-            if reader.type in NORMALIZERS or (reader.type == "Power" and reader.get("power_param.scale") < 1):
-                return True
-            if reader.type in WEIGHTED:
-                weighted.append(reader)
-            else:
-                frontier.extend((reader, top) for top in reader.tops)
+    weighted = []
+    for reader in graph.downstream(data, data.tops[0], lambda layer: layer.type not in WEIGHTED):
+        if reader.type in NORMALIZERS or (reader.type == "Power" and reader.get("power_param.scale") < 1):
+            return True
+        if reader.type in WEIGHTED:
+            weighted.append(reader)
     return bool(weighted) and all(any(r.type in NORMALIZERS for r in graph.readers(w, w.tops[0]))
                                   for w in weighted if w.tops)
 
