@@ -13,7 +13,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 def rows(memory: np.ndarray, starts: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     """memory[start:start + width] for each start, as one (n, width) uint8 array, and the mask of
-    rows that begin earlier than asked because they would run past the end of memory."""
+    rows that begin earlier than asked because they would run past the end of memory.  The copy
+    is a single numpy call, which lets go of the GIL."""
     last = len(memory) - width
     return sliding_window_view(memory, width)[np.minimum(starts, last)], starts > last
 
@@ -33,6 +34,9 @@ def starts_with(rows: np.ndarray, prefix: bytes) -> np.ndarray:
     return out
 
 
-def little_endian(rows: np.ndarray, dtype: str) -> np.ndarray:
-    """Each row of bytes read as one little-endian number (rows as wide as `dtype`)."""
-    return np.ascontiguousarray(rows).view(dtype).reshape(-1)
+def numbers_at(memory: np.ndarray, dtype: str) -> np.ndarray:
+    """A view of `memory` (uint8) whose item i is the number of type `dtype` (little-endian
+    "<u2", "<u8" ...) starting at byte i: fields at any offsets read in one indexing step."""
+    width = np.dtype(dtype).itemsize
+    return np.ndarray((max(0, len(memory) - width + 1),), dtype=dtype, buffer=memory, strides=(1,))
+

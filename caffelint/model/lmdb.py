@@ -199,19 +199,20 @@ MADV_POPULATE_READ = 22  # linux/mman.h
 _MADVISE: list = []  # libc's madvise, or None where there is none; looked up once
 
 
-def _madvise(ctypes):
+def libc_madvise(ctypes):
+    """libc's madvise through ctypes (which lets go of the GIL during the call), or None."""
     if not _MADVISE:
         try:
-            madvise = ctypes.CDLL(None, use_errno=True).madvise
-            madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+            function = ctypes.CDLL(None, use_errno=True).madvise
+            function.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
         except (OSError, AttributeError):
-            madvise = None
-        _MADVISE.append(madvise)
+            function = None
+        _MADVISE.append(function)
     return _MADVISE[0]
 
 
 def _populate(ctypes, address: int, size: int, stop) -> None:
-    madvise = _madvise(ctypes)
+    madvise = libc_madvise(ctypes)
     if madvise is None:
         return
     for offset in range(0, size, POPULATE_CHUNK):

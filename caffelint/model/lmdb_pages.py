@@ -7,8 +7,9 @@ page), and the records of all runs are then located at once with numpy: slot,
 node, overflow page, value.  No record becomes a Python object.
 
 What is left is the kernel's work: the first touch of a page of the map is a
-page fault.  Tree pages (a hundred or two, scattered) are therefore read with
-pread, and the value pages, one per record, are faulted by two threads at once.
+page fault, and each value is in a page of its own.  The runs are planned and
+located in groups, and a helper thread reads the later groups' values while this
+thread plans the earlier ones; the map is released on the helper thread too.
 
 The layout is liblmdb's (mdb.c, LMDB 0.9, 64-bit builds), the one `read_meta`
 already checks:
@@ -33,20 +34,24 @@ import contextlib
 import mmap
 import os
 import struct
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 
-from caffelint.model.gather import little_endian, rows
+from caffelint.model.gather import numbers_at, rows
 from caffelint.model.lmdb import DATA_FILE, PAGE_HEADER, LmdbMeta
 
 P_BRANCH, P_LEAF, P_OVERFLOW = 0x01, 0x02, 0x04
 F_BIGDATA = 0x01  # the node's value lives in overflow pages
+MADV_DONTNEED = 4  # linux/mman.h
 NODE_HEADER = 8
 MAX_DEPTH = 32  # far beyond any real tree: a cycle in damaged pages ends here
-HEAD_BYTES = 32  # of each value copied out: a Datum's shape fields, data tag and length, float label
+HEAD_BYTES = 16  # of each value copied out: a Datum's shape fields, data tag and length, float label
+# (enough below 128 channels and 16384 pixels a side; the scanner reads a wider head from the map)
 TAIL_BYTES = 8  # of each value copied out: a uint8 Datum's label and `encoded: false`
-HELPER_SHARE = 0.6  # of the runs, whose values the helper thread reads
+HANDOVER_WAIT = 0.05  # seconds this thread waits, at most, for the helper to begin a gather
+GROUP_STARTS = (0.3, 0.65)  # where the runs' later groups start: the helper thread reads their values
 _HEADER = struct.Struct("<QHHHH")  # pgno, pad, flags, lower, upper
 _NODE = struct.Struct("<HHHH")  # lo, hi, flags, key size
 _SLOT = struct.Struct("<H")
@@ -82,6 +87,8 @@ class Plan:
     start: tuple = ()  # the position of the first run's first record: its node index per level
     end: tuple = ()  # the position just after the last run's last record
     values: tuple | None = None  # (offsets, sizes, in overflow pages), once located
+    rows: _ValueRows | None = None  # their first and last bytes, to be read
+    future: object = None  # the helper thread's gather of those rows, when it does it
 
 
 class PageReader:
@@ -90,8 +97,6 @@ class PageReader:
     def __init__(self, path: str, meta: LmdbMeta) -> None:
         if meta.db_flags:  # sorted duplicates, integer keys ...: nodes this reader does not know
             raise Unsupported(f"database flags {meta.db_flags:#x}")
-        if not hasattr(os, "preadv"):  # Windows
-            raise Unsupported("no os.preadv on this system")
         self.meta = meta
         self.page_size = meta.page_size
         self.pages = meta.last_page + 1
@@ -106,10 +111,8 @@ class PageReader:
             os.close(self._fd)
             raise Unsupported(f"cannot map the file: {exc}") from None
         self.bytes = np.frombuffer(self._map, dtype=np.uint8)
-        self._block = np.empty(0, dtype=np.uint8)  # tree pages read so far, a row each (`runs` reserves room)
-        self._rows: dict[int, int] = {}  # page number -> row of the block
-        self._headers: dict[int, tuple[int, int, int]] = {}  # page number -> (block offset, flags, nodes)
-        self._helper = None  # the future of the helper thread's gather
+        self._headers: dict[int, tuple[int, int, int]] = {}  # page number -> (offset, flags, nodes)
+        self._helpers: list = []  # the futures of the helper thread's gathers
 
     def __enter__(self) -> PageReader:
         return self
@@ -119,15 +122,20 @@ class PageReader:
 
     def close(self, wait: bool = True) -> None:
         """Release the map and the file.  With wait=False the unmapping is left to the helper
-        thread: releasing 10,000 mapped pages one by one takes a sixth of a sample, and nobody
+        thread: releasing 10,000 mapped pages one by one takes a quarter of a sample, and nobody
         needs to wait for it (the next reader does, before it maps anything)."""
         self._stop_helper()  # before the map goes away
-        self.bytes = None
         if self._map is None:
             return
+        address, size = self.bytes.ctypes.data, len(self.bytes)
+        self.bytes = None
         mapping, fd, self._map = self._map, self._fd, None
 
         def release() -> None:
+            # mmap.close() keeps the GIL while the kernel drops the pages, which stalls the main
+            # thread for as long; dropping them first through ctypes lets the GIL go.  The map
+            # stays valid: a page read after this is faulted in again from the file.
+            _drop_pages(address, size)
             with contextlib.suppress(BufferError):  # a value still in use: the map goes when it does
                 mapping.close()
             os.close(fd)
@@ -138,55 +146,35 @@ class PageReader:
             _PENDING[:] = [_worker().submit(release)]
 
     def _stop_helper(self) -> None:
-        if self._helper is not None:
-            self._helper.result()
-            self._helper = None
+        for future in self._helpers:
+            future.result()
+        self._helpers = []
 
     def value(self, offset: int, size: int) -> memoryview:
         return memoryview(self._map)[offset:offset + size]
 
     # -- tree pages ----------------------------------------------------------------------
+    # They are read through the map: the page fault of a leaf's first touch maps the pages
+    # around it as well, which for a database written in key order are the overflow pages of
+    # the leaf's own records, read next.
 
-    def _row(self, pgno: int) -> int:
-        """The block row holding tree page `pgno`, read with pread on first use: a first touch
-        through the map would be a page fault, several times dearer than a read of one page."""
-        row = self._rows.get(pgno)
-        if row is None:
-            if not 2 <= pgno < self.pages:  # pages 0 and 1 are the meta pages
-                raise PageError(f"page {pgno} is outside the file")
-            row = len(self._rows)
-            if (row + 1) * self.page_size > len(self._block):
-                self._reserve(2 * row + 8)
-            target = memoryview(self._block[row * self.page_size:(row + 1) * self.page_size])
-            if os.preadv(self._fd, [target], pgno * self.page_size) < self.page_size:
-                raise PageError(f"page {pgno} is cut short")
-            self._rows[pgno] = row
-        return row
-
-    def _reserve(self, count: int) -> None:
-        """Room in the block for `count` tree pages."""
-        if count * self.page_size > len(self._block):
-            grown = np.empty(count * self.page_size, dtype=np.uint8)
-            grown[:len(self._rows) * self.page_size] = self._block[:len(self._rows) * self.page_size]
-            self._block = grown
-
-    def _read(self, pages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The block of tree pages, and where each of `pages` starts in it."""
-        if ((pages < 2) | (pages >= self.pages)).any():
+    def _page_offsets(self, pages: np.ndarray) -> np.ndarray:
+        """Where each of the tree pages `pages` starts in the file."""
+        if ((pages < 2) | (pages >= self.pages)).any():  # pages 0 and 1 are the meta pages
             raise PageError("a page number outside the file")
-        unique, where = np.unique(pages, return_inverse=True)
-        rows_of = np.array([self._row(p) for p in unique.tolist()], dtype=np.int64)
-        return self._block, rows_of[where.reshape(-1)] * self.page_size
+        return pages * self.page_size
 
     # -- one path at a time ------------------------------------------------------------
 
     def _page(self, pgno: int, kinds: int) -> tuple[int, int, int]:
-        """(where page `pgno` starts in the block, its flags, its number of nodes), checked to be
+        """(where page `pgno` starts in the file, its flags, its number of nodes), checked to be
         one of `kinds`; each page's header is read once."""
         seen = self._headers.get(pgno)
         if seen is None:
-            base = self._row(pgno) * self.page_size
-            number, _pad, flags, lower, upper = _HEADER.unpack_from(self._block, base)
+            if not 2 <= pgno < self.pages:
+                raise PageError(f"page {pgno} is outside the file")
+            base = pgno * self.page_size
+            number, _pad, flags, lower, upper = _HEADER.unpack_from(self._map, base)
             nodes = (lower - PAGE_HEADER) >> 1
             if number != pgno or nodes < 1 or lower > upper or upper > self.page_size:
                 raise PageError(f"page {pgno} is not a tree page where one belongs")
@@ -196,14 +184,14 @@ class PageReader:
         return seen
 
     def _node(self, base: int, index: int) -> int:
-        """Where node `index` of the page at `base` of the block starts, in the block."""
-        (slot,) = _SLOT.unpack_from(self._block, base + PAGE_HEADER + 2 * index)
+        """Where node `index` of the page at `base` starts in the file."""
+        (slot,) = _SLOT.unpack_from(self._map, base + PAGE_HEADER + 2 * index)
         if slot < PAGE_HEADER or slot + NODE_HEADER > self.page_size:
             raise PageError("a node slot points outside its page")
         return base + slot
 
     def _child(self, pgno: int, index: int) -> int:
-        lo, hi, high, _ = _NODE.unpack_from(self._block, self._node(self._page(pgno, P_BRANCH)[0], index))
+        lo, hi, high, _ = _NODE.unpack_from(self._map, self._node(self._page(pgno, P_BRANCH)[0], index))
         return lo | hi << 16 | high << 32
 
     def first_key(self) -> bytes:
@@ -211,10 +199,10 @@ class PageReader:
             return b""
         base = self._page(self._descend(0.0)[-1][0], P_LEAF)[0]
         node = self._node(base, 0)
-        end = node + NODE_HEADER + _NODE.unpack_from(self._block, node)[3]
+        end = node + NODE_HEADER + _NODE.unpack_from(self._map, node)[3]
         if end > base + self.page_size:
             raise PageError("a key runs past the end of its page")
-        return self._block[node + NODE_HEADER:end].tobytes()
+        return self._map[node + NODE_HEADER:end]
 
     def _descend(self, fraction: float) -> list[list[int]]:
         """The path [page, index, nodes] per level to the first record of the leaf at about
@@ -258,33 +246,32 @@ class PageReader:
             empty = np.zeros(0, np.int64)
             return Located(empty, empty, [], np.zeros((0, HEAD_BYTES), np.uint8), np.zeros((0, TAIL_BYTES), np.uint8))
         count = len(lengths)
-        self._reserve((self.meta.depth + 3) * count + 8)  # the tree pages the runs will read, about
-        # The later runs are planned and located first; the helper thread copies out their
-        # values' first and last bytes (mapping their pages) while this thread plans, locates
-        # and reads the earlier ones.
-        cut = max(1, int(count * (1 - HELPER_SHARE)))
-        later = self._walk(lengths, cut, count) if cut < count else None
-        helper = theirs = None
-        if later is not None:
-            later.values = self._locate(*later.leaves)
-            theirs = _ValueRows(self.bytes, *later.values)
-            helper = self._start_helper(theirs, later.values[2])
-        plans = [self._walk(lengths, 0, cut)]
-        if later is not None and plans[0].end > later.start:  # the earlier runs reach into the later
-            self._stop_helper()
-            helper = theirs = None
+        # The runs are planned in groups, the last group first: as soon as a later group is
+        # located, the helper thread starts copying out its values' first and last bytes (mapping
+        # their pages) while this thread plans the next group, and then reads the first itself.
+        bounds = sorted({0, *(min(count, max(1, round(count * share))) for share in GROUP_STARTS), count})
+        plans: list[Plan] = []
+        for first, stop in reversed(list(zip(bounds[1:-1], bounds[2:]))):
+            plan = self._walk(lengths, first, stop)
+            plan.values = self._locate(*plan.leaves)
+            plan.rows = _ValueRows(self.bytes, *plan.values)
+            plan.future = self._start_helper(plan.rows, plan.values[2])
+            plans.insert(0, plan)
+        plans.insert(0, self._walk(lengths, 0, bounds[1]))
+        if any(plan.end > after.start for plan, after in zip(plans, plans[1:])):
+            self._stop_helper()  # a group reaches into the next one's records: one walk for all
             plans = [self._walk(lengths, 0, count)]
-        elif later is not None:
-            plans.append(later)
-        plans[0].values = self._locate(*plans[0].leaves)
-        parts = [_ValueRows(self.bytes, *plans[0].values).read()]
-        if theirs is not None:
-            parts.append(theirs.check(helper.result()) if helper is not None else theirs.read())
-        self._helper = None
+        mine = plans[0]
+        mine.values = self._locate(*mine.leaves)
+        mine.rows = _ValueRows(self.bytes, *mine.values)
+        parts = [plan.rows.check(plan.future.result()) if plan.future is not None else plan.rows.read()
+                 for plan in plans]
+        self._helpers = []
         return self._assemble(plans, parts)
 
     def _assemble(self, plans: list[Plan], parts: list[np.ndarray]) -> Located:
-        heads, tails = _ValueRows.heads_and_tails(np.concatenate(parts))
+        pairs = [_ValueRows.heads_and_tails(part) for part in parts]  # each copied once, not the rows
+        heads, tails = (np.concatenate([pair[i] for pair in pairs]) for i in (0, 1))
         offsets, sizes = (np.concatenate([plan.values[i] for plan in plans]) for i in (0, 1))
         lengths = np.array([length for plan in plans for length in plan.lengths], dtype=np.int64)
         return Located(offsets, sizes, (np.cumsum(lengths) - lengths).tolist(), heads, tails)
@@ -325,21 +312,21 @@ class PageReader:
         """(offsets, sizes, in overflow pages) of the values in slots first .. first + take - 1
         of each leaf page."""
         psize = self.page_size
-        memory, page_base = self._read(pages)
-        base = np.repeat(page_base, takes)
+        memory = self.bytes
+        base = np.repeat(self._page_offsets(pages), takes)
         slots = _node_slots(memory, base, _within(takes) + np.repeat(firsts, takes), psize)
-        header = _u16_fields(memory, base + slots, 4)
-        sizes = header[:, 0] | header[:, 1] << 16
-        flags, within = header[:, 2], slots + NODE_HEADER + header[:, 3]  # the data's place in its page
+        header = _node_headers(memory, base + slots)
+        sizes = (header & 0xFFFF_FFFF).astype(np.int64)
+        flags = (header >> 32) & 0xFFFF
+        within = slots + NODE_HEADER + (header >> 48).astype(np.int64)  # the data's place in its page
         if (flags > F_BIGDATA).any():
             raise Unsupported("leaf nodes with sub-databases or duplicates")
         big = flags == F_BIGDATA
         if (within + np.where(big, 8, sizes) > psize).any():
             raise PageError("a leaf node runs past the end of its page")
-        offsets = np.repeat(pages * psize, takes) + within
+        offsets = base + within
         if big.any():
-            pointers = (base + within)[big]
-            overflow = little_endian(memory[pointers[:, None] + np.arange(8)], "<u8").astype(np.int64)
+            overflow = numbers_at(memory, "<u8")[offsets[big]].astype(np.int64)
             starts = overflow * psize + PAGE_HEADER
             if ((overflow < 2) | (overflow >= self.pages) | (starts + sizes[big] > self.pages * psize)).any():
                 raise PageError("a value's overflow pages lie outside the file")
@@ -349,21 +336,35 @@ class PageReader:
     def _start_helper(self, values: _ValueRows, big: np.ndarray):
         """`values.gather` in the helper thread, when there are enough values in overflow pages to
         be worth it: numpy lets go of the GIL while it gathers, so two threads fault pages side
-        by side."""
-        if self._helper is not None or np.count_nonzero(big) < 256:
+        by side.  Returns once the helper has begun: a thread waiting for the GIL would otherwise
+        wait until this one's Python code gives it up, which may be milliseconds."""
+        if np.count_nonzero(big) < 256:
             return None
-        self._helper = _worker().submit(values.gather)
-        return self._helper
+        import threading
+
+        begun = threading.Event()
+
+        def gather():
+            begun.set()
+            return values.gather()
+
+        idle = not self._helpers  # else it takes this gather up when it ends the one before
+        self._helpers.append(_worker().submit(gather))
+        if idle:
+            begun.wait(HANDOVER_WAIT)
+        return self._helpers[-1]
 
 
-def _u16_fields(memory: np.ndarray, at: np.ndarray, count: int) -> np.ndarray:
-    """`count` u16 fields from each of the even offsets `at` of `memory`, as int64 columns."""
-    return memory.view("<u2")[(at >> 1)[:, None] + np.arange(count)].astype(np.int64)
+def _node_headers(memory: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The 8-byte headers of the nodes at offsets `at` of `memory`, each as one u64: a leaf
+    node's data size in bits 0-31 (a branch node's child page in bits 0-47), its flags in bits
+    32-47, its key size in bits 48-63."""
+    return numbers_at(memory, "<u8")[at]
 
 
 def _node_slots(memory: np.ndarray, base: np.ndarray, index: np.ndarray, page_size: int) -> np.ndarray:
     """Where nodes `index` of the pages at `base` of `memory` start, within their pages."""
-    slots = memory.view("<u2")[(base + PAGE_HEADER + 2 * index) >> 1].astype(np.int64)
+    slots = numbers_at(memory, "<u2")[base + PAGE_HEADER + 2 * index].astype(np.int64)
     if ((slots < PAGE_HEADER) | (slots > page_size - NODE_HEADER) | (slots & 1)).any():
         raise PageError("a node slot points outside its page")
     return slots
@@ -443,8 +444,8 @@ def check_tree(memory: np.ndarray, meta: LmdbMeta) -> int:
         if kind == P_LEAF:
             return len(level)
         base = np.repeat(level * psize, counts)  # every node of every page of this level
-        node = _u16_fields(memory, base + _node_slots(memory, base, _within(counts), psize), 3)
-        level = node[:, 0] | node[:, 1] << 16 | node[:, 2] << 32
+        node = _node_headers(memory, base + _node_slots(memory, base, _within(counts), psize))
+        level = (node & 0xFFFF_FFFF_FFFF).astype(np.int64)
     raise PageError(f"the tree is deeper than its meta page says ({meta.depth})")
 
 
@@ -463,6 +464,18 @@ def _worker():
         _PENDING.clear()  # the parent's unmapping: not this process's to wait for
         executor = _WORKER[os.getpid()] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="caffelint-pages")
     return executor
+
+
+def _drop_pages(address: int, size: int) -> None:
+    """Drop a read-only file map's pages from this process (MADV_DONTNEED, Linux), the GIL let
+    go; where that call is missing, mmap.close() does the work instead."""
+    import ctypes
+
+    from caffelint.model.lmdb import libc_madvise
+
+    advise = libc_madvise(ctypes) if sys.platform.startswith("linux") else None
+    if advise is not None:
+        advise(address, size, MADV_DONTNEED)
 
 
 def _finish_pending_unmap() -> None:
