@@ -35,6 +35,7 @@ import mmap
 import os
 import struct
 import sys
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -190,8 +191,9 @@ class PageReader:
             raise PageError("a node slot points outside its page")
         return base + slot
 
-    def _child(self, pgno: int, index: int) -> int:
-        lo, hi, high, _ = _NODE.unpack_from(self._map, self._node(self._page(pgno, P_BRANCH)[0], index))
+    def _child(self, base: int, index: int) -> int:
+        """The page that node `index` of the branch page at `base` points to."""
+        lo, hi, high, _ = _NODE.unpack_from(self._map, self._node(base, index))
         return lo | hi << 16 | high << 32
 
     def first_key(self) -> bytes:
@@ -205,22 +207,22 @@ class PageReader:
         return self._map[node + NODE_HEADER:end]
 
     def _descend(self, fraction: float) -> list[list[int]]:
-        """The path [page, index, nodes] per level to the first record of the leaf at about
-        `fraction` of the database: each level takes the child at that fraction of its nodes
-        (subtrees hold about as many records each, as B-tree pages are between half and wholly
-        full)."""
+        """The path [page, index, nodes, where the page starts] per level to the first record of
+        the leaf at about `fraction` of the database: each level takes the child at that fraction
+        of its nodes (subtrees hold about as many records each, as B-tree pages are between half
+        and wholly full)."""
         path = []
         pgno = self.meta.root
         for _ in range(MAX_DEPTH):
-            _base, flags, nodes = self._page(pgno, P_BRANCH | P_LEAF)
+            base, flags, nodes = self._page(pgno, P_BRANCH | P_LEAF)
             if flags & P_LEAF:
-                path.append([pgno, 0, nodes])
+                path.append([pgno, 0, nodes, base])
                 return path
             scaled = fraction * nodes
             index = min(nodes - 1, int(scaled))
-            path.append([pgno, index, nodes])
+            path.append([pgno, index, nodes, base])
             fraction = scaled - index
-            pgno = self._child(pgno, index)
+            pgno = self._child(base, index)
         raise PageError("the tree is deeper than any LMDB tree")
 
     def _next_leaf(self, path: list[list[int]]) -> bool:
@@ -232,8 +234,9 @@ class PageReader:
             return False
         path[level][1] += 1
         for depth in range(level + 1, len(path)):
-            pgno = self._child(path[depth - 1][0], path[depth - 1][1])
-            path[depth] = [pgno, 0, self._page(pgno, P_LEAF if depth == len(path) - 1 else P_BRANCH)[2]]
+            pgno = self._child(path[depth - 1][3], path[depth - 1][1])
+            base, _flags, nodes = self._page(pgno, P_LEAF if depth == len(path) - 1 else P_BRANCH)
+            path[depth] = [pgno, 0, nodes, base]
         return True
 
     # -- many records at once -----------------------------------------------------------
@@ -292,7 +295,7 @@ class PageReader:
             start = start if start is not None else tuple(step[1] for step in path)
             wanted = lengths[run]
             while wanted:
-                pgno, index, nodes = path[-1]
+                pgno, index, nodes, _base = path[-1]
                 take = min(wanted, nodes - index)
                 pages.append(pgno)
                 firsts.append(index)
@@ -313,24 +316,30 @@ class PageReader:
         of each leaf page."""
         psize = self.page_size
         memory = self.bytes
-        base = np.repeat(self._page_offsets(pages), takes)
-        slots = _node_slots(memory, base, _within(takes) + np.repeat(firsts, takes), psize)
+        # slot i of a page's records is at page start + header + 2 * (first + i)
+        slot_at = np.repeat(self._page_offsets(pages) + PAGE_HEADER + 2 * (firsts - np.cumsum(takes) + takes), takes)
+        slot_at += 2 * np.arange(len(slot_at))
+        base = slot_at & -psize  # the page's start
+        slots = _checked_slots(numbers_at(memory, "<u2")[slot_at], psize)
         header = _node_headers(memory, base + slots)
         sizes = (header & 0xFFFF_FFFF).astype(np.int64)
-        flags = (header >> 32) & 0xFFFF
-        within = slots + NODE_HEADER + (header >> 48).astype(np.int64)  # the data's place in its page
+        flags = header >> 32 & 0xFFFF
+        offsets = base + slots + NODE_HEADER + (header >> 48).astype(np.int64)  # the data, in its page
+        big = flags == F_BIGDATA
         if (flags > F_BIGDATA).any():
             raise Unsupported("leaf nodes with sub-databases or duplicates")
-        big = flags == F_BIGDATA
-        if (within + np.where(big, 8, sizes) > psize).any():
+        if (offsets - base + np.where(big, 8, sizes) > psize).any():
             raise PageError("a leaf node runs past the end of its page")
-        offsets = base + within
-        if big.any():
-            overflow = numbers_at(memory, "<u8")[offsets[big]].astype(np.int64)
+        every = big.all()  # the usual case of image records: no masks
+        if every or big.any():
+            overflow = numbers_at(memory, "<u8")[offsets if every else offsets[big]].astype(np.int64)
             starts = overflow * psize + PAGE_HEADER
-            if ((overflow < 2) | (overflow >= self.pages) | (starts + sizes[big] > self.pages * psize)).any():
+            if ((overflow < 2) | (starts + (sizes if every else sizes[big]) > self.pages * psize)).any():
                 raise PageError("a value's overflow pages lie outside the file")
-            offsets[big] = starts
+            if every:
+                offsets = starts
+            else:
+                offsets[big] = starts
         return offsets, sizes, big
 
     def _start_helper(self, values: _ValueRows, big: np.ndarray):
@@ -350,8 +359,10 @@ class PageReader:
 
         idle = not self._helpers  # else it takes this gather up when it ends the one before
         self._helpers.append(_worker().submit(gather))
-        if idle:
-            begun.wait(HANDOVER_WAIT)
+        if idle:  # polled, not waited for: waking this thread up again costs as much as the wait
+            deadline = time.perf_counter() + HANDOVER_WAIT
+            while not begun.is_set() and time.perf_counter() < deadline:
+                time.sleep(0)  # lets go of the GIL, which the helper needs to begin
         return self._helpers[-1]
 
 
@@ -364,7 +375,12 @@ def _node_headers(memory: np.ndarray, at: np.ndarray) -> np.ndarray:
 
 def _node_slots(memory: np.ndarray, base: np.ndarray, index: np.ndarray, page_size: int) -> np.ndarray:
     """Where nodes `index` of the pages at `base` of `memory` start, within their pages."""
-    slots = numbers_at(memory, "<u2")[base + PAGE_HEADER + 2 * index].astype(np.int64)
+    return _checked_slots(numbers_at(memory, "<u2")[base + PAGE_HEADER + 2 * index], page_size)
+
+
+def _checked_slots(slots: np.ndarray, page_size: int) -> np.ndarray:
+    """Node slots (u16) as int64, each checked to lie inside its page at an even offset."""
+    slots = slots.astype(np.int64)
     if ((slots < PAGE_HEADER) | (slots > page_size - NODE_HEADER) | (slots & 1)).any():
         raise PageError("a node slot points outside its page")
     return slots
