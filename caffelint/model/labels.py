@@ -70,8 +70,15 @@ class LabelStats:
         if new_segment or self.records == 0:
             starts[0] = True
         self._count(values, np)
-        self._pairs(values, starts, np)
-        self._runs(values, starts, np)
+        # one comparison of neighbours serves the pairs, the runs and the single-label stretches
+        change = np.empty(len(values), dtype=bool)
+        change[1:] = values[1:] != values[:-1]
+        change[0] = values[0] != self._current.label  # the run carried over, when not a start
+        inner = change & ~starts  # label changes inside a stretch
+        self.pairs += len(values) - int(np.count_nonzero(starts))  # each record but a stretch's first
+        self.changes += int(np.count_nonzero(inner))
+        self._runs(values, change | starts, starts, np)
+        self._uniform_segments(inner, starts, np)
         self.records += len(values)
 
     @property
@@ -123,45 +130,36 @@ class LabelStats:
             self.overflow = True
             self.counts = {}
 
-    def _pairs(self, values, starts, np) -> None:
-        if not starts[0]:  # the batch continues the previous one's stretch
-            self.pairs += 1
-            self.changes += int(values[0] != self._current.label)
-        valid = ~starts[1:]
-        differ = values[1:] != values[:-1]
-        self.pairs += int(valid.sum())
-        self.changes += int((differ & valid).sum())
-
-    def _runs(self, values, starts, np) -> None:
+    def _runs(self, values, begins, starts, np) -> None:
+        """The longest run of one label; `begins` marks the records that start a run."""
         n = len(values)
-        change = np.empty(n, dtype=bool)
-        change[1:] = values[1:] != values[:-1]
-        change[0] = not starts[0] and values[0] != self._current.label
-        begin = np.flatnonzero(change | starts)
+        begin = begins.nonzero()[0]
         head = int(begin[0]) if len(begin) else n  # records that extend the run carried over
         if head:
             self._current.length += head
             self._keep_longest(self._current)
         if len(begin):
-            lengths = np.diff(np.append(begin, n))
+            ends = np.empty_like(begin)
+            ends[:-1] = begin[1:]
+            ends[-1] = n
+            lengths = ends - begin
             top = int(lengths.argmax())
             self._keep_longest(Run(int(values[begin[top]]), int(lengths[top]), self.records + int(begin[top])))
             self._current = Run(int(values[begin[-1]]), int(lengths[-1]), self.records + int(begin[-1]))
-        self._uniform_segments(change & ~starts, starts, np)
 
     def _uniform_segments(self, inner_change, starts, np) -> None:
         """Count closed stretches that hold a single label (the evidence a sample gives)."""
-        opened = int(starts.sum())
+        opened = int(np.count_nonzero(starts))
         self.segments += opened
         if not opened:
             self._open_uniform = self._open_uniform and not inner_change.any()
             return
         segment = np.cumsum(starts)  # 0: the stretch carried over; 1..opened: new ones
-        changed = set(np.flatnonzero(np.bincount(segment[inner_change], minlength=opened + 1)).tolist())
+        changed = np.bincount(segment[inner_change], minlength=opened + 1) > 0
         if self.records:  # the stretch open before this batch closes at the first start
-            self.single_label_segments += int(self._open_uniform and 0 not in changed)
-        self.single_label_segments += sum(1 for s in range(1, opened) if s not in changed)
-        self._open_uniform = opened not in changed
+            self.single_label_segments += int(self._open_uniform and not changed[0])
+        self.single_label_segments += int(opened - 1 - np.count_nonzero(changed[1:opened]))
+        self._open_uniform = not changed[opened]
 
     def _keep_longest(self, run: Run) -> None:
         if run.length > self.longest.length:
