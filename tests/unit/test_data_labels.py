@@ -35,6 +35,24 @@ def test_batches_give_the_same_statistics_as_one_array(labels, batch):
     assert whole.changes == sum(a != b for a, b in zip(labels, labels[1:]))
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=120), st.sets(st.integers(0, 119), max_size=8),
+       st.integers(1, 40))
+def test_stretches_fed_in_batches_match_a_count_by_hand(labels, marked, batch):
+    starts = sorted({0} | {i for i in marked if i < len(labels)})
+    stats = LabelStats()
+    for first in range(0, len(labels), batch):
+        values = np.asarray(labels[first:first + batch], dtype=np.int64)
+        stats.add(values, segment_starts=[i - first for i in starts if first <= i < first + batch])
+    stats.finish()
+    stretches = [labels[a:b] for a, b in zip(starts, starts[1:] + [len(labels)])]
+    assert stats.segments == len(stretches)
+    assert stats.pairs == sum(len(s) - 1 for s in stretches)
+    assert stats.changes == sum(a != b for s in stretches for a, b in zip(s, s[1:]))
+    assert stats.single_label_segments == sum(len(set(s)) == 1 for s in stretches)
+    assert stats.longest.length == max(len(list(g)) for s in stretches for _, g in itertools.groupby(s))
+
+
 def test_counts_span_and_gaps():
     stats = stats_of([1, 2, 2, 5, 1])
     assert stats.counts == {1: 2, 2: 2, 5: 1}
