@@ -87,9 +87,13 @@ def cli() -> None:
               help="Lowest severity that makes the exit status 1 (default: error).")
 @click.option("--fix", "apply_fixes", is_flag=True, help="Apply fixes: the same as `caffelint fix --apply`.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix, also apply unsafe fixes.")
+@click.option("--add-noqa", is_flag=True,
+              help="Add a `# caffelint: disable=CODE` comment to each line with a finding, instead of reporting.")
 def check(paths, output_format, output_file, statistics, exit_zero, failure_threshold, apply_fixes,
-          unsafe_fixes, **kwargs) -> None:
+          unsafe_fixes, add_noqa, **kwargs) -> None:
     """Check solver and net files (folders are searched for *.prototxt, *.pbtxt, *.pt, *solver*)."""
+    if add_noqa:
+        sys.exit(_run_add_noqa(paths, build_options(kwargs), debug=kwargs["debug"]))
     if apply_fixes:
         sys.exit(_run_fix(paths, build_options(kwargs, unsafe_fixes=unsafe_fixes), apply=True,
                           from_log=None, follow_symlinks=False, debug=kwargs["debug"]))
@@ -119,6 +123,18 @@ def fix(paths, apply_fixes, unsafe_fixes, from_log, follow_symlinks, **kwargs) -
     """Show (or, with --apply, write) the fixes for the findings in PATHS."""
     sys.exit(_run_fix(paths, build_options(kwargs, unsafe_fixes=unsafe_fixes), apply=apply_fixes,
                       from_log=from_log, follow_symlinks=follow_symlinks, debug=kwargs["debug"]))
+
+
+def _run_add_noqa(paths, options, *, debug: bool) -> int:
+    from caffelint.noqa import add_noqa
+
+    report = add_noqa(list(paths), options, debug=debug)
+    for note in report.notes + report.errors:
+        sys.stderr.write(f"caffelint: {note}\n")
+    total = sum(report.added.values())
+    files = len(report.added)
+    sys.stdout.write(f"Added {total} suppression{'s' * (total != 1)} to {files} file{'s' * (files != 1)}.\n")
+    return report.exit_code
 
 
 def _run_fix(paths, options, *, apply: bool, from_log, follow_symlinks: bool, debug: bool) -> int:

@@ -177,7 +177,7 @@ def fix_paths(paths: list[str], options: Options, *, apply: bool = False, from_l
     if apply:
         for result in results.values():
             if result.changed:
-                _write(result, follow_symlinks)
+                write_result(result, follow_symlinks)
     touched = [r for r in results.values() if r.changed or r.error]
     applied = {id(f) for r in touched for f in r.fixed}
     remaining = report.findings + [f for f in log_findings if id(f) not in applied]
@@ -197,7 +197,7 @@ def _fix_round(findings: list[Finding], results: dict[str, FileFix], files: dict
         if after == before:
             continue
         changed = True
-        problem = _refusal(before, after, files[real].kind, options)
+        problem = refusal(before, after, files[real].kind, options)
         if problem:
             codes = ", ".join(sorted({f.code for f in applied}))
             result.error = f"{result.path}: not fixed: the fixes of {codes} {problem}; the file is untouched"
@@ -224,7 +224,7 @@ def _state(texts: dict[str, str]) -> int:
     return hash(tuple(sorted(texts.items())))
 
 
-def _refusal(before: str, after: str, kind: str, options: Options) -> str:
+def refusal(before: str, after: str, kind: str, options: Options) -> str:
     """Why `after` must not replace `before` ("" when it may)."""
     from caffelint.syntax.parser import parse
 
@@ -255,7 +255,8 @@ def _text_format_error(text: str, kind: str, options: Options) -> str | None:
     return None
 
 
-def _write(result: FileFix, follow_symlinks: bool) -> None:
+def write_result(result: FileFix, follow_symlinks: bool) -> None:
+    """Write a fixed file atomically, unless it changed on disk meanwhile (then `result.error` says so)."""
     from caffelint.source import SourceFile
     from caffelint.writer import write_text_atomic
 

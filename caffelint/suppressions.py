@@ -66,23 +66,28 @@ class Scope:
 
 def read_directives(parsed, catalogue) -> list[Directive]:
     """Every `# caffelint:` comment of the file, in order."""
+    if "caffelint" not in parsed.source.text:
+        return []  # most files have none: skip the walk over every token
+    return [_directive(text, start, line, own_line, catalogue)
+            for start, text, line, own_line in comments(parsed) if is_directive(text)]
+
+
+def comments(parsed):
+    """(offset, text, line, alone on its line) of every `#` comment of the file, in order."""
     source = parsed.source
-    out: list[Directive] = []
-    if "caffelint" not in source.text:
-        return out  # most files have none: skip the walk over every token
     for token in parsed.doc.tokens:
         if "#" not in token.prefix:
             continue
         base = token.start - len(token.prefix)
         for comment in _COMMENT.finditer(token.prefix):
-            text = comment.group().rstrip("\r")
-            if not re.match(r"#\s*caffelint\s*:", text):
-                continue
             start = base + comment.start()
             pos = source.pos(start)
             own_line = source.line_text(pos.line)[: pos.column - 1].strip() == ""
-            out.append(_directive(text, start, pos.line, own_line, catalogue))
-    return out
+            yield start, comment.group().rstrip("\r"), pos.line, own_line
+
+
+def is_directive(comment: str) -> bool:
+    return re.match(r"#\s*caffelint\s*:", comment) is not None
 
 
 def _directive(text: str, start: int, line: int, own_line: bool, catalogue) -> Directive:

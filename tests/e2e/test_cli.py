@@ -151,6 +151,16 @@ def test_suppressions_and_no_suppressions(project):
     assert unsuppressed.returncode == 1
 
 
+def test_add_noqa_suppresses_every_finding_where_it_is(project):
+    added = caffelint("check", "--add-noqa", "warning_solver.prototxt", "error_solver.prototxt", cwd=project)
+    # SLV010 and SLV004 in the solvers, INI001 in the net they both train
+    assert added.returncode == 0 and added.stdout == "Added 3 suppressions to 3 files.\n", added.stdout + added.stderr
+    assert "debug_info: true  # caffelint: disable=SLV010" in (project / "warning_solver.prototxt").read_text()
+    assert "# caffelint: disable=INI001" in (project / "net.prototxt").read_text()
+    again = caffelint("check", "warning_solver.prototxt", "error_solver.prototxt", cwd=project)
+    assert again.returncode == 0 and again.stdout.startswith("All clean"), again.stdout
+
+
 # -- the catalogue ---------------------------------------------------------------------------------
 
 

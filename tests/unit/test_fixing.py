@@ -12,7 +12,7 @@ import pytest
 from caffelint.config import Options
 from caffelint.errors import UsageError
 from caffelint.findings import SAFE, UNSAFE, Edit, Finding, Fix, Pos, Severity, Span
-from caffelint.fixing import _refusal, apply_round, fix_paths
+from caffelint.fixing import apply_round, fix_paths, refusal
 from caffelint.report.fixes import render_fix_report, unified_diff
 
 V1_NET = """\
@@ -108,10 +108,10 @@ def test_unsafe_fixes_need_permission():
 
 
 def test_a_fix_that_breaks_a_loadable_file_is_refused():
-    assert "would make a file Caffe reads into one it rejects" in _refusal(V2_NET, V2_NET.replace(
+    assert "would make a file Caffe reads into one it rejects" in refusal(V2_NET, V2_NET.replace(
         '"Convolution"', "Convolution"), "net", only_upg())
-    assert "would break the syntax" in _refusal(V2_NET, V2_NET + "}", "net", only_upg())
-    assert _refusal(V1_NET, V2_NET, "net", only_upg()) == ""
+    assert "would break the syntax" in refusal(V2_NET, V2_NET + "}", "net", only_upg())
+    assert refusal(V1_NET, V2_NET, "net", only_upg()) == ""
 
 
 # -- fix_paths --------------------------------------------------------------------------
