@@ -29,7 +29,7 @@ def selection_options(func):
         click.option("--tier", type=click.Choice(["minimal", "recommended", "strict"]),
                      help="Rule set by strictness (default: recommended)."),
         click.option("--config", type=click.Path(dir_okay=False),
-                     help="Use this config file instead of .caffelint.yaml found upward."),
+                     help="Use this config file instead of the .caffelint.yaml (or pyproject.toml) found upward."),
         click.option("--isolated", is_flag=True, help="Ignore all configuration files."),
         click.option("--kind", type=click.Choice(["net", "solver"]), help="Treat every file as this kind."),
         click.option("--root", type=click.Path(file_okay=False),

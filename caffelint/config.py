@@ -1,5 +1,8 @@
 """Configuration: .caffelint.yaml files found upward from each file, under CLI options.
 
+The nearest folder with a config wins; in one folder .caffelint.yaml (or .yml) comes before
+a pyproject.toml, which counts only when it has a [tool.caffelint] table (the same keys).
+
 A config file may hold: select, ignore, extend-select, severity (rule -> level),
 per-file-ignores (glob -> rules), tier, rules (rule -> options), proto, root,
 failure-threshold, require-data, unsafe-fixes, sample.  Every key, rule, option
@@ -23,6 +26,7 @@ from caffelint.errors import ConfigError
 from caffelint.findings import Severity
 
 CONFIG_NAMES = (".caffelint.yaml", ".caffelint.yml")
+PYPROJECT = "pyproject.toml"
 FILE_KEYS = {
     "select", "ignore", "extend-select", "severity", "per-file-ignores", "tier", "rules",
     "proto", "failure-threshold", "require-data", "sample", "root", "unsafe-fixes",
@@ -86,13 +90,17 @@ class Options:
 
 
 def find_config(start: str) -> str | None:
-    """The nearest .caffelint.yaml at or above `start` (a file or folder)."""
+    """The nearest .caffelint.yaml, or pyproject.toml with [tool.caffelint], at or above `start`
+    (a file or folder)."""
     folder = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
     while True:
         for name in CONFIG_NAMES:
             candidate = os.path.join(folder, name)
             if os.path.isfile(candidate):
                 return candidate
+        candidate = os.path.join(folder, PYPROJECT)
+        if os.path.isfile(candidate) and _has_table(candidate):
+            return candidate
         parent = os.path.dirname(folder)
         if parent == folder:
             return None
@@ -145,7 +153,7 @@ def read_config(path: str) -> dict[str, Any]:
     """Parse and validate one config file into Options keyword arguments."""
     from caffelint import catalogue as catalogue_mod
 
-    root = _parse_yaml(path)
+    root = _parse_pyproject(path) if os.path.basename(path) == PYPROJECT else _parse_yaml(path)
     if root is None:
         return {"base_dir": os.path.dirname(path)}
     file = _ConfigFile(path, catalogue_mod.load())
@@ -169,6 +177,45 @@ def _parse_yaml(path: str):
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
         raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+
+
+@functools.cache
+def _has_table(path: str) -> bool:
+    """Whether a pyproject.toml holds a [tool.caffelint] table.  One that does not parse but
+    names caffelint counts: reading it then reports where it is broken."""
+    from caffelint.tomlnodes import toml_module
+
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return False
+    if "caffelint" not in text:
+        return False  # most pyproject.toml files: no parse needed
+    toml = toml_module()
+    try:
+        tool = toml.loads(text).get("tool")
+    except toml.TOMLDecodeError:
+        return True
+    return isinstance(tool, dict) and "caffelint" in tool
+
+
+def _parse_pyproject(path: str):
+    """The [tool.caffelint] table of a pyproject.toml as YAML nodes, each marked with the line
+    and column of its key, so that the checks below report places in the TOML file."""
+    from caffelint.tomlnodes import table_nodes
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    try:
+        return table_nodes(text, ("tool", "caffelint"), path)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 class _ConfigFile:

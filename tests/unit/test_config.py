@@ -1,4 +1,5 @@
-""".caffelint.yaml: found upward from each file, checked key by key with line and column, and
+""".caffelint.yaml (or pyproject.toml's [tool.caffelint]): found upward from each file, checked key
+by key with line and column, and
 layered under the command line (a CLI --select replaces the file's selection; --ignore and
 --extend-select add to it)."""
 
@@ -155,6 +156,50 @@ def test_paths_are_relative_to_the_config(tmp_path):
 ])
 def test_mistakes_are_one_line_errors_at_their_place(tmp_path, text, where, message):
     path = write(tmp_path, ".caffelint.yaml", text)
+    with pytest.raises(ConfigError) as caught:
+        read_config(str(path))
+    error = str(caught.value)
+    assert error.startswith(f"{path}:{where}: "), error
+    assert message in error and "\n" not in error
+
+
+# -- pyproject.toml ----------------------------------------------------------------------------------
+
+PYPROJECT = '[project]\nname = "models"\n\n[tool.caffelint]\ntier = "strict"\nselect = ["SLV010"]\n'
+
+
+def test_a_pyproject_with_a_caffelint_table_is_a_config(tmp_path):
+    pyproject = write(tmp_path, "pyproject.toml", PYPROJECT)
+    write(tmp_path, "models/pyproject.toml", '[project]\nname = "inner"\n')  # no table: passed over
+    assert find_config(str(tmp_path / "models" / "solver.prototxt")) == str(pyproject)
+    assert codes(tmp_path / "models" / "solver.prototxt") == {"SLV010"}
+    beside = write(tmp_path, ".caffelint.yaml", "select: [SLV011]\n")
+    assert find_config(str(tmp_path / "solver.prototxt")) == str(beside)  # the YAML file comes first
+
+
+def test_pyproject_settings_read_as_the_yaml_ones(tmp_path):
+    toml = write(tmp_path, "a/pyproject.toml", (
+        '[tool.caffelint]\nselect = ["SLV", "PRS"]\nignore = ["debug-info-enabled"]\n'
+        'severity = { SLV004 = "warning" }\n'
+        '[tool.caffelint.per-file-ignores]\n"*.pt" = ["SLV001"]\n'
+        '[tool.caffelint.rules]\nbase-lr-out-of-range = {sgd_max = 0.05}\n'))
+    yaml = write(tmp_path, "b/.caffelint.yaml", (
+        "select: [SLV, PRS]\nignore: [debug-info-enabled]\nseverity: {SLV004: warning}\n"
+        "per-file-ignores: {'*.pt': [SLV001]}\nrules: {base-lr-out-of-range: {sgd_max: 0.05}}\n"))
+    from_toml, from_yaml = read_config(str(toml)), read_config(str(yaml))
+    assert {k: v for k, v in from_toml.items() if k != "base_dir"} == \
+        {k: v for k, v in from_yaml.items() if k != "base_dir"}
+
+
+@pytest.mark.parametrize(("text", "where", "message"), [
+    ('[tool.caffelint]\ntier = "strict"\nselct = ["SLV"]\n', "3:1", "unknown setting 'selct'"),
+    ('[tool.caffelint.severity]\nSLV010 = "fatal"\n', "2:1", "severity.SLV010: 'fatal' is not one of"),
+    ('[tool.caffelint.rules]\nSLV003 = { sgd_max = "high" }\n', "2:12", "expected a number, got 'high'"),
+    ('tool.caffelint.sample = 0\n', "1:1", "at least 1"),
+    ('[tool.caffelint]\nselect = ["SLV",\n', "3:1", "invalid TOML"),
+])
+def test_pyproject_mistakes_point_into_the_toml(tmp_path, text, where, message):
+    path = write(tmp_path, "pyproject.toml", text)
     with pytest.raises(ConfigError) as caught:
         read_config(str(path))
     error = str(caught.value)
