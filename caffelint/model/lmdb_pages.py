@@ -103,14 +103,15 @@ class PageReader:
         self.pages = meta.last_page + 1
         _finish_pending_unmap()
         try:
-            self._fd = os.open(os.path.join(path, DATA_FILE), os.O_RDONLY | getattr(os, "O_BINARY", 0))
+            fd = os.open(os.path.join(path, DATA_FILE), os.O_RDONLY | getattr(os, "O_BINARY", 0))
         except OSError as exc:  # gone since its meta page was read: py-lmdb says so
             raise Unsupported(f"cannot open the file: {exc.strerror}") from None
-        try:
-            self._map = mmap.mmap(self._fd, self.pages * self.page_size, access=mmap.ACCESS_READ)
+        try:  # the map keeps a descriptor of its own
+            self._map = mmap.mmap(fd, self.pages * self.page_size, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as exc:
-            os.close(self._fd)
             raise Unsupported(f"cannot map the file: {exc}") from None
+        finally:
+            os.close(fd)
         self.bytes = np.frombuffer(self._map, dtype=np.uint8)
         self._headers: dict[int, tuple[int, int, int]] = {}  # page number -> (offset, flags, nodes)
         self._helpers: list = []  # the futures of the helper thread's gathers
@@ -122,15 +123,15 @@ class PageReader:
         self.close()
 
     def close(self, wait: bool = True) -> None:
-        """Release the map and the file.  With wait=False the unmapping is left to the helper
-        thread: releasing 10,000 mapped pages one by one takes a quarter of a sample, and nobody
-        needs to wait for it (the next reader does, before it maps anything)."""
+        """Release the map.  With wait=False the unmapping is left to the helper thread: releasing
+        10,000 mapped pages one by one takes up to a quarter of a sample, and nobody needs to
+        wait for it (the next reader does, before it maps anything)."""
         self._stop_helper()  # before the map goes away
         if self._map is None:
             return
         address, size = self.bytes.ctypes.data, len(self.bytes)
         self.bytes = None
-        mapping, fd, self._map = self._map, self._fd, None
+        mapping, self._map = self._map, None
 
         def release() -> None:
             # mmap.close() keeps the GIL while the kernel drops the pages, which stalls the main
@@ -139,7 +140,6 @@ class PageReader:
             _drop_pages(address, size)
             with contextlib.suppress(BufferError):  # a value still in use: the map goes when it does
                 mapping.close()
-            os.close(fd)
 
         if wait:
             release()
