@@ -8,7 +8,10 @@ the label or a space after it gets label 0 silently; older builds read
 Images open as root_folder + path (plain concatenation) relative to Caffe's
 working directory, in colour (3 channels) unless is_color is false.
 
-Reading text is cheap, so a list is always read whole; image files are only
+A list is always read whole, a block of lines at a time with numpy: the lines
+that end in a space and a plain decimal label are read at once, and only the
+others (blank lines, tabs, signs, long labels, other scripts) go through the
+line-by-line reader, which says what is wrong with them.  Image files are only
 looked at in a sample spread over the list.
 """
 
@@ -16,13 +19,13 @@ from __future__ import annotations
 
 import os
 import time
-from array import array
 
 from caffelint.model.datascan import DataScan, PixelRange
 from caffelint.model.labels import LabelStats
 from caffelint.model.solver import resolve_path
 
-BATCH = 1 << 16
+BLOCK = 1 << 21  # bytes of whole lines parsed at once
+MAX_DIGITS = 9  # labels read at once: up to 999,999,999
 EXISTENCE_SAMPLE = 256  # image files checked for existence
 HEADER_SAMPLE = 32  # images whose size is read (Pillow reads only the header)
 DECODE_SAMPLE = 8  # images decoded for their pixel range
@@ -37,7 +40,7 @@ def scan_image_list(path: str, root_folder: str, is_color: bool, base_file: str,
         with open(path, "rb") as handle:
             total = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
             handle.seek(0)
-            picks = _spread(total + 1, EXISTENCE_SAMPLE)
+            picks = sorted(_spread(total + 1, EXISTENCE_SAMPLE))
             names = _read_lines(handle, scan, picks)
     except OSError as exc:
         scan.error = f"cannot read {path}: {exc.strerror}"
@@ -57,28 +60,61 @@ def _spread(total: int, count: int) -> set[int]:
     return {int(i * step) for i in range(count)}
 
 
-def _read_lines(handle, scan: DataScan, picks: set[int]) -> list[tuple[int, str]]:
-    """Parse every line into scan.labels; return (line number, image name) for the picked lines."""
+def _read_lines(handle, scan: DataScan, picks: list[int]) -> list[tuple[int, str]]:
+    """Parse every line into scan.labels; return (line number, image name) for the picked lines
+    (0-based line indexes, sorted)."""
     import numpy as np
 
-    labels = array("q")
-    names = []
-    for number, raw in enumerate(handle, start=1):
-        line = raw.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
-        scan.records += 1
+    picked = np.asarray(picks, dtype=np.int64)
+    names: list[tuple[int, str]] = []
+    carry = b""
+    for chunk in iter(lambda: handle.read(BLOCK), b""):
+        data = carry + chunk
+        cut = data.rfind(b"\n") + 1
+        carry = data[cut:]
+        if cut:
+            _read_block(data[:cut], scan, picked, names)
+    if carry:  # a last line without its line ending
+        _read_block(carry + b"\n", scan, picked, names)
+    return sorted(names)
+
+
+def _read_block(block: bytes, scan: DataScan, picked, names: list[tuple[int, str]]) -> None:
+    """The lines of `block` (each ending in \\n): labels into scan.labels, problems into scan."""
+    import numpy as np
+
+    buf = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    starts = np.empty_like(ends)
+    starts[0], starts[1:] = 0, ends[:-1] + 1
+    body = ends - ((ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13))  # without \r\n
+    spaces = np.flatnonzero(buf == 32)
+    last = np.searchsorted(spaces, body) - 1  # the line's last space, if it has one
+    space = spaces[np.maximum(last, 0)] if len(spaces) else np.zeros_like(ends)
+    first = space + 1  # the label's first digit
+    width = body - first
+    good = (last >= 0) & (space >= starts) & (width >= 1) & (width <= MAX_DIGITS)
+    labels = np.zeros(len(ends), dtype=np.int64)
+    for j in range(MAX_DIGITS):  # the label, digit by digit, where it is all decimal digits
+        inside = j < width
+        digit = buf[np.minimum(first + j, len(buf) - 1)].astype(np.int64) - 48
+        good &= ~inside | ((digit >= 0) & (digit <= 9))
+        labels = np.where(inside, labels * 10 + digit, labels)
+    before = scan.records  # lines read before this block
+    index = set((picked[(picked >= before) & (picked < before + len(ends))] - before).tolist())
+    for i in np.flatnonzero(~good).tolist():  # the line-by-line reader, for what is left
+        line = block[starts[i]:ends[i]].rstrip(b"\r\n").decode("utf-8", "surrogateescape")
         name, label = _split(line)
         if label is None:
-            _bad(scan, number, _why(line))
-            label = 0  # what atoi makes of it
-        elif number - 1 in picks:
-            names.append((number, name))
-        labels.append(label)
-        if len(labels) >= BATCH:
-            scan.labels.add(np.frombuffer(labels, dtype=np.int64))
-            labels = array("q")
-    if labels:
-        scan.labels.add(np.frombuffer(labels, dtype=np.int64))
-    return names
+            _bad(scan, before + i + 1, _why(line))
+        elif i in index:
+            names.append((before + i + 1, name))
+        labels[i] = label or 0  # atoi gives 0
+        index.discard(i)
+    for i in sorted(index):
+        names.append((before + i + 1, block[starts[i]:space[i]].decode("utf-8", "surrogateescape")))
+    scan.records += len(ends)
+    scan.labels.add(labels)
 
 
 def _split(line: str) -> tuple[str, int | None]:
