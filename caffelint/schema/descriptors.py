@@ -40,7 +40,7 @@ class EnumSchema:
 
 class FieldSchema:
     __slots__ = ("name", "number", "type", "repeated", "default", "has_default", "is_message",
-                 "_descriptor", "_schema", "_enum", "_convert", "_message")
+                 "_descriptor", "_schema", "_enum", "convert", "_message")
 
     def __init__(self, descriptor: Any, schema: Schema) -> None:
         self.name: str = descriptor.name
@@ -56,21 +56,20 @@ class FieldSchema:
         self._descriptor = descriptor
         self._schema = schema
         self._enum: EnumSchema | None = None
-        self._convert = None
+        # text -> value for one scalar token, raising ValueError as text format would refuse it;
+        # a plain attribute (the binder reads it for every field), made on first use
+        self.convert = self._first_convert
         self._message: MessageSchema | None = None
 
     @property
     def type_name(self) -> str:
         return TYPE_NAMES.get(self.type, str(self.type))
 
-    @property
-    def convert(self):
-        """text -> value for one scalar token, raising ValueError as text format would refuse it."""
-        if self._convert is None:
-            from caffelint.schema.values import scalar_converter
+    def _first_convert(self, text: str) -> Any:
+        from caffelint.schema.values import scalar_converter
 
-            self._convert = scalar_converter(self)
-        return self._convert
+        self.convert = scalar_converter(self)
+        return self.convert(text)
 
     @property
     def message(self) -> MessageSchema:
