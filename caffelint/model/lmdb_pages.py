@@ -51,8 +51,9 @@ MAX_DEPTH = 32  # far beyond any real tree: a cycle in damaged pages ends here
 HEAD_BYTES = 16  # of each value copied out: a Datum's shape fields, data tag and length, float label
 # (enough below 128 channels and 16384 pixels a side; the scanner reads a wider head from the map)
 TAIL_BYTES = 8  # of each value copied out: a uint8 Datum's label and `encoded: false`
-HANDOVER_WAIT = 0.05  # seconds this thread waits, at most, for the helper to begin a gather
-GROUP_STARTS = (0.3, 0.65)  # where the runs' later groups start: the helper thread reads their values
+HANDOVER_WAIT = 0.05  # seconds this thread waits, at most, for an idle helper to begin a gather
+GROUP_STARTS = (0.3, 0.65)  # where the runs the helper thread reads start: the second share, the first
+SHARED_PIECES = 3  # the second share, handed over in this many pieces
 _HEADER = struct.Struct("<QHHHH")  # pgno, pad, flags, lower, upper
 _NODE = struct.Struct("<HHHH")  # lo, hi, flags, key size
 _SLOT = struct.Struct("<H")
@@ -81,15 +82,12 @@ class Located:
 
 @dataclass
 class Plan:
-    """Runs found in the tree: the leaf pages they read, and then where their values are."""
+    """Runs found in the tree: the leaf pages they read, and where they start and end."""
 
     leaves: tuple[np.ndarray, np.ndarray, np.ndarray]  # leaf pages, first slots, records taken from each
     lengths: list[int]  # records in each run
     start: tuple = ()  # the position of the first run's first record: its node index per level
     end: tuple = ()  # the position just after the last run's last record
-    values: tuple | None = None  # (offsets, sizes, in overflow pages), once located
-    rows: _ValueRows | None = None  # their first and last bytes, to be read
-    future: object = None  # the helper thread's gather of those rows, when it does it
 
 
 class PageReader:
@@ -148,7 +146,8 @@ class PageReader:
 
     def _stop_helper(self) -> None:
         for future in self._helpers:
-            future.result()
+            if not future.cancel():
+                future.result()
         self._helpers = []
 
     def value(self, offset: int, size: int) -> memoryview:
@@ -249,35 +248,42 @@ class PageReader:
             empty = np.zeros(0, np.int64)
             return Located(empty, empty, [], np.zeros((0, HEAD_BYTES), np.uint8), np.zeros((0, TAIL_BYTES), np.uint8))
         count = len(lengths)
-        # The runs are planned in groups, the last group first: as soon as a later group is
-        # located, the helper thread starts copying out its values' first and last bytes (mapping
-        # their pages) while this thread plans the next group, and then reads the first itself.
-        bounds = sorted({0, *(min(count, max(1, round(count * share))) for share in GROUP_STARTS), count})
-        plans: list[Plan] = []
-        for first, stop in reversed(list(zip(bounds[1:-1], bounds[2:]))):
-            plan = self._walk(lengths, first, stop)
-            plan.values = self._locate(*plan.leaves)
-            plan.rows = _ValueRows(self.bytes, *plan.values)
-            plan.future = self._start_helper(plan.rows, plan.values[2])
-            plans.insert(0, plan)
-        plans.insert(0, self._walk(lengths, 0, bounds[1]))
-        if any(plan.end > after.start for plan, after in zip(plans, plans[1:])):
-            self._stop_helper()  # a group reaches into the next one's records: one walk for all
-            plans = [self._walk(lengths, 0, count)]
-        mine = plans[0]
-        mine.values = self._locate(*mine.leaves)
-        mine.rows = _ValueRows(self.bytes, *mine.values)
-        parts = [plan.rows.check(plan.future.result()) if plan.future is not None else plan.rows.read()
-                 for plan in plans]
+        shared, late = (min(count, max(1, round(count * share))) for share in GROUP_STARTS)
+        # The last runs are planned and located first, and the helper thread starts copying out
+        # their values' first and last bytes (mapping their pages).  This thread then plans and
+        # locates the other runs at once, hands the later of them to the helper in a few pieces,
+        # reads the first ones, and then the pieces the helper has not begun by then.
+        plans, pieces = [], []
+        if late < count:
+            plans.append(self._walk(lengths, late, count))
+            pieces.append(_ValueRows(self.bytes, *self._locate(*plans[0].leaves)))
+            self._hand_over(pieces[0])
+        plans.insert(0, self._walk(lengths, 0, late))
+        if len(plans) > 1 and plans[0].end > plans[1].start:  # they would read records twice
+            self._stop_helper()
+            plans, pieces = [self._walk(lengths, 0, count)], []
+        located = self._locate(*plans[0].leaves)
+        early = self._split(located, sum(plans[0].lengths[:shared]), SHARED_PIECES)
+        for piece in early[1:]:
+            self._hand_over(piece)
+        early[0].read()
+        for piece in reversed(early[1:]):
+            if piece.future is not None and not piece.future.cancel():
+                break  # begun: so are the ones before it
+            piece.read()
+        pieces = early + pieces
+        parts = [piece.result() for piece in pieces]
         self._helpers = []
-        return self._assemble(plans, parts)
-
-    def _assemble(self, plans: list[Plan], parts: list[np.ndarray]) -> Located:
         pairs = [_ValueRows.heads_and_tails(part) for part in parts]  # each copied once, not the rows
         heads, tails = (np.concatenate([pair[i] for pair in pairs]) for i in (0, 1))
-        offsets, sizes = (np.concatenate([plan.values[i] for plan in plans]) for i in (0, 1))
-        lengths = np.array([length for plan in plans for length in plan.lengths], dtype=np.int64)
-        return Located(offsets, sizes, (np.cumsum(lengths) - lengths).tolist(), heads, tails)
+        offsets, sizes = (np.concatenate([getattr(piece, name) for piece in pieces]) for name in ("offsets", "sizes"))
+        read = np.array([length for plan in plans for length in plan.lengths], dtype=np.int64)
+        return Located(offsets, sizes, (np.cumsum(read) - read).tolist(), heads, tails)
+
+    def _split(self, located: tuple, cut: int, rest: int) -> list[_ValueRows]:
+        """The located values as pieces: the first `cut` of them, then `rest` even ones."""
+        bounds = [0, *np.linspace(cut, len(located[0]), rest + 1).astype(np.int64).tolist()]
+        return [_ValueRows(self.bytes, *(column[a:b] for column in located)) for a, b in zip(bounds, bounds[1:])]
 
     def _walk(self, lengths: list[int], first: int, stop: int) -> Plan:
         """The plan of runs first .. stop - 1 of `lengths`, one after the other along a path
@@ -342,28 +348,29 @@ class PageReader:
                 offsets[big] = starts
         return offsets, sizes, big
 
-    def _start_helper(self, values: _ValueRows, big: np.ndarray):
-        """`values.gather` in the helper thread, when there are enough values in overflow pages to
+    def _hand_over(self, piece: _ValueRows) -> None:
+        """`piece.gather` in the helper thread, when it holds enough values in overflow pages to
         be worth it: numpy lets go of the GIL while it gathers, so two threads fault pages side
-        by side.  Returns once the helper has begun: a thread waiting for the GIL would otherwise
-        wait until this one's Python code gives it up, which may be milliseconds."""
-        if np.count_nonzero(big) < 256:
-            return None
+        by side.  When the helper is idle, returns once it has begun: a thread waiting for the
+        GIL would otherwise wait until this one's Python code gives it up, which may be
+        milliseconds."""
+        if np.count_nonzero(piece.big) < 256:
+            return
         import threading
 
         begun = threading.Event()
 
         def gather():
             begun.set()
-            return values.gather()
+            return piece.gather()
 
-        idle = not self._helpers  # else it takes this gather up when it ends the one before
-        self._helpers.append(_worker().submit(gather))
+        idle = not self._helpers  # else it takes this piece up when it ends the one before
+        piece.future = _worker().submit(gather)
+        self._helpers.append(piece.future)
         if idle:  # polled, not waited for: waking this thread up again costs as much as the wait
             deadline = time.perf_counter() + HANDOVER_WAIT
             while not begun.is_set() and time.perf_counter() < deadline:
                 time.sleep(0)  # lets go of the GIL, which the helper needs to begin
-        return self._helpers[-1]
 
 
 def _node_headers(memory: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -410,7 +417,10 @@ class _ValueRows:
         starts = np.empty(2 * len(offsets), dtype=np.int64)
         starts[0::2] = offsets - 8
         starts[1::2] = np.maximum(offsets + sizes - self.WIDTH, 0)
-        self._memory, self._starts, self._big = memory, starts, big
+        self._memory, self._starts = memory, starts
+        self.offsets, self.sizes, self.big = offsets, sizes, big
+        self.future = None  # the helper thread's gather, once handed over
+        self._checked: np.ndarray | None = None
 
     def gather(self) -> tuple[np.ndarray, np.ndarray]:
         return rows(self._memory, self._starts, self.WIDTH)
@@ -422,12 +432,22 @@ class _ValueRows:
         for i in np.flatnonzero(clipped).tolist():  # rows that would run past the end of the file
             piece = self._memory[self._starts[i]:]
             both[i] = np.pad(piece, (0, self.WIDTH - len(piece)))
-        if (both[0::2][self._big, 2] & P_OVERFLOW == 0).any():
+        if (both[0::2][self.big, 2] & P_OVERFLOW == 0).any():
             raise PageError("a value's first page is not an overflow page")
         return both
 
-    def read(self) -> np.ndarray:
-        return self.check(self.gather())
+    def read(self) -> None:
+        """Gather and check the rows in this thread."""
+        self._checked = self.check(self.gather())
+
+    def result(self) -> np.ndarray:
+        """The checked rows: read here, or by the helper (waiting for it), or now."""
+        if self._checked is None:
+            if self.future is not None and not self.future.cancelled():
+                self._checked = self.check(self.future.result())
+            else:
+                self.read()
+        return self._checked
 
     @classmethod
     def heads_and_tails(cls, both: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

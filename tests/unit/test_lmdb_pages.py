@@ -138,6 +138,36 @@ def test_a_third_of_the_database_is_read_each_record_once(database):
     assert set(values) <= set(expected)
 
 
+def test_pieces_the_helper_has_not_begun_are_read_here(tmp_path):
+    """With the helper thread held up, this thread reads the pieces it has not begun: the same
+    records come back, and the helper still reads the piece it was handed first."""
+    import threading
+
+    from caffelint.model import lmdb_pages
+
+    overflow_values(tmp_path / "d_lmdb")
+    lengths = lmdb.run_lengths(6000)
+    free = located_values(tmp_path / "d_lmdb", lengths)
+    release = threading.Event()
+    lmdb_pages._worker().submit(release.wait)  # the helper is busy until released
+    threading.Timer(0.5, release.set).start()
+    cancelled = []
+    real_read = lmdb_pages._ValueRows.read
+
+    def read(piece):
+        cancelled.append(piece.future is not None and piece.future.cancelled())
+        real_read(piece)
+
+    lmdb_pages._ValueRows.read = read
+    try:
+        held = located_values(tmp_path / "d_lmdb", lengths)
+    finally:
+        lmdb_pages._ValueRows.read = real_read
+    assert held[1] == free[1] and held[0].run_starts == free[0].run_starts
+    assert np.array_equal(held[0].heads, free[0].heads) and np.array_equal(held[0].tails, free[0].tails)
+    assert cancelled.count(True) == lmdb_pages.SHARED_PIECES  # read here, after the helper's turn was taken back
+
+
 def test_a_sample_of_more_than_half_reads_everything(tmp_path):
     build_data.digits_lmdb(tmp_path / "d_lmdb")
     scan = scan_lmdb(str(tmp_path / "d_lmdb"), sample=1000)
