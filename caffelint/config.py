@@ -160,17 +160,21 @@ def read_config(path: str) -> dict[str, Any]:
     return file.options(root)
 
 
-def _parse_yaml(path: str):
-    """The document's node tree (for positions), or None for an empty file."""
-    import yaml
-
+def _read_text(path: str) -> str:
     try:
         with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+            return handle.read()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
+
+
+def _parse_yaml(path: str):
+    """The document's node tree (for positions), or None for an empty file."""
+    import yaml
+
+    text = _read_text(path)
     try:
         return yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
@@ -205,13 +209,7 @@ def _parse_pyproject(path: str):
     and column of its key, so that the checks below report places in the TOML file."""
     from caffelint.tomlnodes import table_nodes
 
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    text = _read_text(path)
     try:
         return table_nodes(text, ("tool", "caffelint"), path)
     except ValueError as exc:

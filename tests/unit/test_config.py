@@ -155,7 +155,10 @@ def test_paths_are_relative_to_the_config(tmp_path):
     ("select: [SLV\n", "2:1", "invalid YAML"),
 ])
 def test_mistakes_are_one_line_errors_at_their_place(tmp_path, text, where, message):
-    path = write(tmp_path, ".caffelint.yaml", text)
+    assert_error_at(write(tmp_path, ".caffelint.yaml", text), where, message)
+
+
+def assert_error_at(path, where: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         read_config(str(path))
     error = str(caught.value)
@@ -199,9 +202,4 @@ def test_pyproject_settings_read_as_the_yaml_ones(tmp_path):
     ('[tool.caffelint]\nselect = ["SLV",\n', "3:1", "invalid TOML"),
 ])
 def test_pyproject_mistakes_point_into_the_toml(tmp_path, text, where, message):
-    path = write(tmp_path, "pyproject.toml", text)
-    with pytest.raises(ConfigError) as caught:
-        read_config(str(path))
-    error = str(caught.value)
-    assert error.startswith(f"{path}:{where}: "), error
-    assert message in error and "\n" not in error
+    assert_error_at(write(tmp_path, "pyproject.toml", text), where, message)
