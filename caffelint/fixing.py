@@ -123,10 +123,17 @@ def apply_round(text: str, findings: Iterable[Finding], *, unsafe: bool) -> tupl
         taken.sort(key=lambda e: (e.start, e.end))
         taken_fixes.add(edits)
         applied.append(finding)
-    out = text
-    for edit in sorted(taken, key=lambda e: (e.start, e.end), reverse=True):
-        out = out[:edit.start] + edit.text + out[edit.end:]
-    return out, applied
+    return splice(text, taken), applied
+
+
+def splice(text: str, edits: Iterable[Edit]) -> str:
+    """`text` with non-overlapping `edits` made, in one pass."""
+    out, at = [], 0
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        out += (text[at:edit.start], edit.text)
+        at = edit.end
+    out.append(text[at:])
+    return "".join(out)
 
 
 def _conflict(a: Edit, b: Edit) -> bool:

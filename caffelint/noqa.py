@@ -35,7 +35,7 @@ def add_noqa(paths: list[str], options: Options, *, follow_symlinks: bool = Fals
     """Suppress every finding in `paths` (and the nets their solvers use) where it is."""
     from caffelint import catalogue as catalogue_mod
     from caffelint.api import check_paths
-    from caffelint.fixing import FileFix, refusal, write_result
+    from caffelint.fixing import FileFix, refusal, splice, write_result
 
     report = check_paths(paths, options, debug)
     catalogue = catalogue_mod.load()
@@ -61,7 +61,7 @@ def add_noqa(paths: list[str], options: Options, *, follow_symlinks: bool = Fals
         added = sum(count for _edit, count in edits)
         edits = [edit for edit, _count in edits]
         before = parsed.source.text
-        result = FileFix(parsed.path, before, _apply(before, edits))
+        result = FileFix(parsed.path, before, splice(before, edits))
         problem = refusal(before, result.after, parsed.kind, options)
         if problem:
             out.errors.append(f"{parsed.path}: not written: the comments {problem}")
@@ -88,8 +88,10 @@ def directive_edits(parsed, lines: dict[int, set[str]], catalogue) -> tuple[list
         listed = ",".join(sorted(codes))
         start, directive = trailing.get(line, (None, None))
         if start is None:  # no comment: append one after the line's last token
-            end = line_end(text, parsed.source.line_starts[line - 1])
-            end -= len(text[:end]) - len(text[:end].rstrip(" \t"))
+            begin = parsed.source.line_starts[line - 1]
+            end = line_end(text, begin)
+            while end > begin and text[end - 1] in " \t":
+                end -= 1
             edits.append((Edit(end, end, f"  # caffelint: disable={listed}"), len(codes)))
         elif directive is None:  # a comment of the user's: the directive goes in front of it
             edits.append((Edit(start, start, f"# caffelint: disable={listed}  "), len(codes)))
@@ -104,8 +106,3 @@ def directive_edits(parsed, lines: dict[int, set[str]], catalogue) -> tuple[list
                          "caffelint directive")
     return edits, notes
 
-
-def _apply(text: str, edits: list[Edit]) -> str:
-    for edit in sorted(edits, key=lambda e: e.start, reverse=True):  # one per line: they never overlap
-        text = text[:edit.start] + edit.text + text[edit.end:]
-    return text
