@@ -79,6 +79,8 @@ def scan_lmdb(path: str, sample: int | None = None, progress=None) -> DataScan:
     scanner = DatumScanner()
     try:
         meta = lmdb.read_meta(path)
+        if progress is not None:
+            progress.total = meta.entries
         if sample and 2 * sample > meta.entries:
             sample = None  # a sample of more than half: reading everything costs at most twice as much
         if not (sample and _sample_pages(path, meta, scan, scanner, sample)):

@@ -103,14 +103,9 @@ class DataSource:
         if kind == "missing":
             return DataScan("missing", not_inspected="the source does not exist")
         if kind == "lmdb":
-            from caffelint.model import lmdb
             from caffelint.model.datascan import scan_lmdb
 
-            try:
-                total = lmdb.read_meta(self.path).entries
-            except lmdb.LmdbError:
-                total = 0
-            return scan_lmdb(self.path, self.sample, Progress(label, total))
+            return scan_lmdb(self.path, self.sample, Progress(label, 0))  # the scan knows the total
         if kind == "leveldb":
             return DataScan("leveldb", not_inspected="LevelDB databases are not inspected "
                                                      "(convert with convert_imageset --backend lmdb)")

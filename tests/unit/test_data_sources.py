@@ -237,6 +237,15 @@ def test_progress_appears_only_on_a_terminal_after_a_second():
     assert terminal.getvalue().endswith("\r\033[K")
 
 
+def test_a_full_scan_tells_its_progress_the_record_count(tmp_path):
+    build_data.digits_lmdb(tmp_path / "d_lmdb")
+    terminal = Terminal()
+    progress = Progress("d_lmdb", 0, terminal)
+    progress.started -= 5  # as if the scan had been running for a while
+    scan_lmdb(str(tmp_path / "d_lmdb"), progress=progress)
+    assert progress.total == 1797 and "scanning d_lmdb: 100% (1,797 records)" in terminal.getvalue()
+
+
 @pytest.mark.parametrize("builder", ["corrupt_lmdb", "truncated_lmdb"])
 def test_damaged_databases_are_scan_errors(tmp_path, builder):
     getattr(build_data, builder)(tmp_path / "bad_lmdb")
