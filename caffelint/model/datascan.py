@@ -88,12 +88,13 @@ def scan_lmdb(path: str, sample: int | None = None, progress=None) -> DataScan:
                 scan.records = lmdb.record_count(env)
                 scan.first_key = lmdb.first_key(txn)
                 starts: list[bytes] = []
-                lmdb.check_tree(path, meta)
+                mapping = lmdb.environment_map(path, meta)
+                lmdb.check_tree(path, meta, mapping)
                 if sample and sample < scan.records:
                     scan.sampled = True
                     _scan_stretches(txn, scan, scanner, sample, starts)
                 else:
-                    with lmdb.prefaulted(path, meta):
+                    with lmdb.prefaulted(meta, mapping):
                         _scan_all(txn, scan, scanner, progress)
                 _pixel_sample(_values_at(txn, starts, scanner), scan, scanner)
     except lmdb.LmdbError as exc:

@@ -137,12 +137,17 @@ def read_transaction(env) -> Iterator[object]:
         txn.abort()
 
 
-def check_tree(path: str, meta: LmdbMeta) -> None:
+def environment_map(path: str, meta: LmdbMeta) -> tuple[int, int] | None:
+    """(address, size) of the map py-lmdb made of the database (from /proc/self/maps, Linux), or
+    None where there is none to find (or nothing in the database to read through it)."""
+    return _mapping_of(os.path.join(path, DATA_FILE)) if meta.entries else None
+
+
+def check_tree(path: str, meta: LmdbMeta, mapping: tuple[int, int] | None) -> None:
     """Before py-lmdb walks the database, check its tree's pages ourselves (lmdb_pages.check_tree):
     liblmdb aborts the process on a branch or leaf page that is not what it expects.  The check
-    reads through the environment's own map (found in /proc/self/maps), so the pages it touches
-    are the ones the scan reads anyway; where there is no such map it is left out."""
-    mapping = _mapping_of(os.path.join(path, DATA_FILE)) if meta.entries else None
+    reads through the environment's own map (`environment_map`), so the pages it touches are
+    the ones the scan reads anyway; where there is no such map it is left out."""
     if mapping is None:
         return
     import ctypes
@@ -162,7 +167,7 @@ def check_tree(path: str, meta: LmdbMeta) -> None:
 
 
 @contextlib.contextmanager
-def prefaulted(path: str, meta: LmdbMeta) -> Iterator[None]:
+def prefaulted(meta: LmdbMeta, mapping: tuple[int, int] | None) -> Iterator[None]:
     """While a full scan runs, map the database's pages into this process from a helper thread.
 
     The first read of each 4 KB page of the map is a page fault, and a scan of small
@@ -171,9 +176,8 @@ def prefaulted(path: str, meta: LmdbMeta) -> Iterator[None]:
     kernel, without holding the GIL, so a second thread does it ahead of the scan: 2.1 M
     records/s.  It only fills this process's page tables; the file is not touched.  Used
     for records of at most two pages: for larger ones it would read pages the scan skips.
-    Anywhere else (no /proc, an older kernel) it does nothing.
+    Anywhere else (no /proc, an older kernel) it does nothing.  `mapping` is `environment_map`.
     """
-    mapping = _mapping_of(os.path.join(path, DATA_FILE)) if meta.entries else None
     small = mapping is not None and meta.file_size <= 2 * meta.page_size * meta.entries
     if not small:
         yield

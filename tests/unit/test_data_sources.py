@@ -264,11 +264,13 @@ def test_pages_mapped_ahead_change_nothing_but_speed(tmp_path):
     results = []
     for ahead in (False, True):
         with lmdb.open_readonly(path) as env, lmdb.read_transaction(env) as txn:
+            meta = lmdb.read_meta(path)
+            mapping = lmdb.environment_map(path, meta)
             if sys.platform == "linux":
-                assert lmdb._mapping_of(os.path.join(path, "data.mdb")) is not None
+                assert mapping is not None
             labels, scanner = array("q"), DatumScanner()
             if ahead:
-                with lmdb.prefaulted(path, lmdb.read_meta(path)):
+                with lmdb.prefaulted(meta, mapping):
                     scanner.feed(islice(lmdb.all_values(txn), 10**6), labels)
             else:
                 scanner.feed(lmdb.all_values(txn), labels)
