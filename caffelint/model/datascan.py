@@ -116,6 +116,7 @@ def _sample_pages(path: str, meta, scan: DataScan, scanner, sample: int) -> bool
     import numpy as np
 
     from caffelint.model import lmdb
+    from caffelint.model.gather import rows
     from caffelint.model.lmdb_pages import PageError, PageReader, Unsupported, damaged
 
     try:
@@ -135,7 +136,12 @@ def _sample_pages(path: str, meta, scan: DataScan, scanner, sample: int) -> bool
         labels, good = scanner.feed_located(reader.bytes, located.offsets, located.sizes, located.heads,
                                              located.tails)
         picks = _spaced(located.run_starts, _pixel_count(scanner))
-        values = [reader.value(int(located.offsets[i]), int(located.sizes[i])).tobytes() for i in picks]
+        layout, pixels, values = scanner.layout, None, []
+        if layout is not None and layout.tail_label and good[picks].all() and not _encoded(scanner):
+            # the usual uint8 records: their pixels copied out in one gather
+            pixels = rows(reader.bytes, located.offsets[picks] + len(layout.head), layout.payload_bytes)[0]
+        else:
+            values = [reader.value(int(located.offsets[i]), int(located.sizes[i])).tobytes() for i in picks]
     finally:
         reader.close(wait=False)  # everything needed is copied out
     scan.records, scan.first_key, scan.sampled = meta.entries, first_key, True
@@ -146,7 +152,7 @@ def _sample_pages(path: str, meta, scan: DataScan, scanner, sample: int) -> bool
         before = np.cumsum(good) - good  # a run's first record among the good ones
         starts = {int(before[i]) for i in located.run_starts if i < len(good)}
         scan.labels.add(kept, segment_starts=sorted(s for s in starts if s < len(kept)))
-    _pixel_sample(values, scan, scanner)
+    _pixel_sample(values, scan, scanner, pixels)
     return True
 
 
@@ -179,11 +185,14 @@ def _scan_stretches(txn, scan: DataScan, scanner, sample: int, keys: list[bytes]
     scan.labels.add(np.frombuffer(labels, dtype=np.int64), segment_starts=[s for s in starts if s < len(labels)])
 
 
-def _pixel_count(scanner) -> int:
+def _encoded(scanner) -> bool:
     from caffelint.model.datum import ENCODED
 
-    encoded = any(len(shape) > 3 and shape[3] == ENCODED for shape in scanner.shapes)
-    return DECODE_SAMPLE if encoded else PIXEL_SAMPLE
+    return any(len(shape) > 3 and shape[3] == ENCODED for shape in scanner.shapes)
+
+
+def _pixel_count(scanner) -> int:
+    return DECODE_SAMPLE if _encoded(scanner) else PIXEL_SAMPLE
 
 
 def _spaced(items: list, count: int) -> list:
@@ -202,22 +211,23 @@ def _values_at(txn, spread: list[bytes], scanner) -> list:
     return [cursor.value() for key in keys if cursor.set_key(key)]
 
 
-def _pixel_sample(values: list, scan: DataScan, scanner) -> None:
-    """Value range over a few records spread over the database; encoded ones are decoded with Pillow."""
+def _pixel_sample(values: list, scan: DataScan, scanner, uint8_rows=None) -> None:
+    """Value range over a few records spread over the database; encoded ones are decoded with Pillow.
+    `uint8_rows`, when given, holds uint8 records' pixels already copied out, a row each."""
     import numpy as np
 
-    from caffelint.model.datum import ENCODED, DatumError, encoded_bytes, payload_values
+    from caffelint.model.datum import DatumError, encoded_bytes, payload_values
 
-    encoded = any(len(shape) > 3 and shape[3] == ENCODED for shape in scanner.shapes)
+    encoded = _encoded(scanner)
     layout = scanner.layout
     ranges = []
-    first_kind = None  # of the first record read: the range's kind
+    first_kind = "uint8" if uint8_rows is not None and len(uint8_rows) else None  # of the first record read
     plain = []  # uint8 records of the scanner's layout: their range is taken in one numpy call
     for value in values:
         if layout is not None and not encoded:
-            pixels = layout.uint8_pixels(value)
-            if pixels is not None:
-                plain.append(pixels)
+            row = layout.uint8_pixels(value)
+            if row is not None:
+                plain.append(row)
                 first_kind = first_kind or "uint8"
                 continue
         try:
@@ -235,8 +245,8 @@ def _pixel_sample(values: list, scan: DataScan, scanner) -> None:
             kind = "float" if pixels.dtype == np.float32 else ("image" if encoded else "uint8")
             first_kind = first_kind or kind
             ranges.append((kind, float(pixels.min()), float(pixels.max()), float(pixels.mean(dtype=np.float64))))
-    if plain:
-        block = np.stack(plain)
+    block = np.stack(plain) if plain else uint8_rows
+    if block is not None and len(block):
         means = block.mean(axis=1, dtype=np.float64).tolist()
         low, high = float(block.min()), float(block.max())
         ranges += [("uint8", low, high, mean) for mean in means]
