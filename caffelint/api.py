@@ -67,7 +67,20 @@ def check_file(parsed: ParsedFile, project: Project, cli_options: Options, catal
 
         finding = stamper.stamp(Problem("not-caffe-config", 0, 0, f"not checked: {parsed.other_reason}"),
                                 parsed.source)
-        return out + ([finding] if finding else [])
+        out += [finding] if finding else []
+    else:
+        out += _rule_findings(parsed, project, options, enabled, catalogue, debug)
+    if not options.no_suppressions:  # on every file: a label map's comment may silence its info too
+        from caffelint.suppressions import apply_suppressions
+
+        out = apply_suppressions(out, parsed, stamper)
+    return out
+
+
+def _rule_findings(parsed: ParsedFile, project: Project, options: Options, enabled, catalogue,
+                   debug: bool) -> list[Finding]:
+    """What the enabled rules find in a net or solver file, through each view of it."""
+    out: list[Finding] = []
     views: list[tuple[str, object]] = [("file", parsed)]
     # On a half-parsed file only the file-level rules run (they judge one node at a
     # time); graph, solver and data rules would only guess at what is missing.
@@ -87,10 +100,6 @@ def check_file(parsed: ParsedFile, project: Project, cli_options: Options, catal
             ctx = RuleContext(spec, severity_of(spec, options, catalogue), parsed.source,
                               rule_options(spec, options), project)
             out.extend(guarded(spec, parsed.source, checker(view, ctx), debug, catalogue))
-    if not options.no_suppressions:
-        from caffelint.suppressions import apply_suppressions
-
-        out = apply_suppressions(out, parsed, stamper)
     return out
 
 

@@ -99,3 +99,13 @@ def test_a_file_that_does_not_parse_is_not_touched(model):
     report = add_noqa([str(model / "solver.prototxt")], options())
     assert report.notes and all("does not parse" in note for note in report.notes)
     assert (model / "solver.prototxt").read_bytes() == before
+
+
+def test_a_file_that_is_not_a_net_or_solver_is_suppressed_too(tmp_path):
+    """A label map gets one info, not-caffe-config; the comment added for it must silence it."""
+    labelmap = tmp_path / "labelmap.prototxt"
+    labelmap.write_text('item {\n  name: "none_of_the_above"\n  label: 0\n}\n', encoding="utf-8")
+    assert [f.split()[-1] for f in findings(tmp_path)] == ["PRS006"]
+    assert sum(add_noqa([str(tmp_path)], options()).added.values()) == 1
+    assert findings(tmp_path) == []
+    assert labelmap.read_text(encoding="utf-8").startswith("item {  # caffelint: disable=PRS006\n")
