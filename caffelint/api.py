@@ -92,13 +92,14 @@ def _rule_findings(parsed: ParsedFile, project: Project, options: Options, enabl
         from caffelint.model.datasource import data_sources
 
         views += [("data", source) for source in data_sources(project, parsed, options)]
+    codes = frozenset(spec.code for spec in enabled)
     for spec in enabled:
         for view_name, view in views:
             checker = spec.checker(view_name)
             if checker is None:
                 continue
             ctx = RuleContext(spec, severity_of(spec, options, catalogue), parsed.source,
-                              rule_options(spec, options), project)
+                              rule_options(spec, options), project, codes)
             out.extend(guarded(spec, parsed.source, checker(view, ctx), debug, catalogue))
     return out
 

@@ -69,6 +69,7 @@ class RuleContext:
     source: SourceFile
     options: dict[str, Any]
     run: Any = None  # the Project, for rules that look across files
+    enabled: frozenset[str] = frozenset()  # codes of the rules on for this file, for rules that defer to another
 
     def finding(self, where: Any, message: str, *, fix: Fix | None = None,
                 notes: Iterable[tuple[Any, str]] = (), source: SourceFile | None = None) -> Finding:

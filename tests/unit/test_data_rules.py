@@ -93,6 +93,18 @@ def test_unshuffled_remedy_names_the_list_the_database_was_built_from(tmp_path):
     assert "convert_imageset --shuffle ROOTFOLDER/ data/train.txt data/train_lmdb" in text
 
 
+def test_an_unshuffled_sorted_image_list_is_one_finding_the_one_with_the_fix(tmp_path):
+    build_data.digits_list_sorted(tmp_path / "train.txt")
+    (tmp_path / "net.prototxt").write_text(textwrap.dedent("""\
+        layer { name: "data" type: "ImageData" top: "data" top: "label" include { phase: TRAIN }
+                image_data_param { source: "train.txt" batch_size: 16 } }
+        """) + CLASSIFIER)
+    both = findings(tmp_path, "net.prototxt", select="INP005", extend_select=("DAT007",))
+    assert [f.code for f in both] == ["INP005"] and both[0].fix is not None
+    [text] = messages(findings(tmp_path, "net.prototxt"), "DAT007")  # INP005 off: the evidence shows
+    assert "labels of 'train.txt' come in runs in list order" in text
+
+
 def test_unshuffled_sample_reports_single_label_stretches(tmp_path):
     build_data.digits_lmdb_sorted(tmp_path / "train_lmdb")
     (tmp_path / "net.prototxt").write_text(lmdb_layer("train_lmdb"))

@@ -14,8 +14,10 @@ from caffelint.engine import RuleContext
 from caffelint.findings import Finding
 from caffelint.model.datasource import DataSource
 from caffelint.rules.data import labels_of
+from caffelint.rules.net.imagedata_not_shuffled import PARAMS as IMAGE_LISTS
 
 CHANCE = 1e-3  # a run this unlikely in a random order is evidence, not luck
+IMAGEDATA_NOT_SHUFFLED = "INP005"  # reports every TRAIN ImageData layer without shuffle
 
 
 def check_data(source: DataSource, ctx: RuleContext) -> Iterator[Finding]:
@@ -23,6 +25,8 @@ def check_data(source: DataSource, ctx: RuleContext) -> Iterator[Finding]:
         return  # a test pass averages over every batch: order does not matter there
     if source.layer.type != "Data" and source.param is not None and source.param.get("shuffle"):
         return  # ImageData and HDF5Data reshuffle every epoch
+    if source.layer.type in IMAGE_LISTS and IMAGEDATA_NOT_SHUFFLED in ctx.enabled:
+        return  # that rule reports the layer (shuffle is off), with the fix: one finding, not two
     found = labels_of(source)
     if found is None:
         return
