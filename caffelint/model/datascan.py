@@ -96,7 +96,7 @@ def scan_lmdb(path: str, sample: int | None = None, progress=None) -> DataScan:
                 else:
                     with lmdb.prefaulted(meta, mapping):
                         _scan_all(txn, scan, scanner, progress)
-                _pixel_sample(_values_at(txn, starts, scanner), scan, scanner)
+                _pixel_sample(scan, scanner, *_joined(_values_at(txn, starts, scanner)))
     except lmdb.LmdbError as exc:
         scan.error = str(exc)
     finally:
@@ -116,7 +116,6 @@ def _sample_pages(path: str, meta, scan: DataScan, scanner, sample: int) -> bool
     import numpy as np
 
     from caffelint.model import lmdb
-    from caffelint.model.gather import rows
     from caffelint.model.lmdb_pages import PageError, PageReader, Unsupported, damaged
 
     try:
@@ -136,12 +135,7 @@ def _sample_pages(path: str, meta, scan: DataScan, scanner, sample: int) -> bool
         labels, good = scanner.feed_located(reader.bytes, located.offsets, located.sizes, located.heads,
                                              located.tails)
         picks = _spaced(located.run_starts, _pixel_count(scanner))
-        layout, pixels, values = scanner.layout, None, []
-        if layout is not None and layout.tail_label and good[picks].all() and not _encoded(scanner):
-            # the usual uint8 records: their pixels copied out in one gather
-            pixels = rows(reader.bytes, located.offsets[picks] + len(layout.head), layout.payload_bytes)[0]
-        else:
-            values = [reader.value(int(located.offsets[i]), int(located.sizes[i])).tobytes() for i in picks]
+        _pixel_sample(scan, scanner, reader.bytes, located.offsets[picks], located.sizes[picks])
     finally:
         reader.close(wait=False)  # everything needed is copied out
     scan.records, scan.first_key, scan.sampled = meta.entries, first_key, True
@@ -152,7 +146,6 @@ def _sample_pages(path: str, meta, scan: DataScan, scanner, sample: int) -> bool
         before = np.cumsum(good) - good  # a run's first record among the good ones
         starts = {int(before[i]) for i in located.run_starts if i < len(good)}
         scan.labels.add(kept, segment_starts=sorted(s for s in starts if s < len(kept)))
-    _pixel_sample(values, scan, scanner, pixels)
     return True
 
 
@@ -211,25 +204,34 @@ def _values_at(txn, spread: list[bytes], scanner) -> list:
     return [cursor.value() for key in keys if cursor.set_key(key)]
 
 
-def _pixel_sample(values: list, scan: DataScan, scanner, uint8_rows=None) -> None:
-    """Value range over a few records spread over the database; encoded ones are decoded with Pillow.
-    `uint8_rows`, when given, holds uint8 records' pixels already copied out, a row each."""
+def _joined(values: list) -> tuple:
+    """(memory, offsets, sizes) of `values` laid end to end, as `_pixel_sample` takes them."""
+    import numpy as np
+
+    sizes = np.array([len(value) for value in values], dtype=np.int64)
+    return np.frombuffer(b"".join(values), dtype=np.uint8), np.cumsum(sizes) - sizes, sizes
+
+
+def _pixel_sample(scan: DataScan, scanner, memory, offsets, sizes) -> None:
+    """Value range over a few records spread over the database (at `offsets` of `memory`, a uint8
+    array); encoded ones are decoded with Pillow."""
     import numpy as np
 
     from caffelint.model.datum import DatumError, encoded_bytes, payload_values
+    from caffelint.model.gather import rows
 
     encoded = _encoded(scanner)
     layout = scanner.layout
     ranges = []
-    first_kind = "uint8" if uint8_rows is not None and len(uint8_rows) else None  # of the first record read
-    plain = []  # uint8 records of the scanner's layout: their range is taken in one numpy call
-    for value in values:
-        if layout is not None and not encoded:
-            row = layout.uint8_pixels(value)
-            if row is not None:
-                plain.append(row)
-                first_kind = first_kind or "uint8"
-                continue
+    first_kind = None  # of the first record read: the range's kind
+    fits = np.zeros(len(offsets), dtype=bool)  # uint8 records of the scanner's layout: one gather
+    if layout is not None and layout.tail_label and not encoded and len(offsets):
+        fits = layout.labels_at(memory, offsets, sizes)[1]
+    for i in range(len(offsets)):
+        if fits[i]:
+            first_kind = first_kind or "uint8"
+            continue
+        value = memory[offsets[i]:offsets[i] + sizes[i]].data
         try:
             pixels = payload_values(value)
             if pixels is None:
@@ -245,8 +247,8 @@ def _pixel_sample(values: list, scan: DataScan, scanner, uint8_rows=None) -> Non
             kind = "float" if pixels.dtype == np.float32 else ("image" if encoded else "uint8")
             first_kind = first_kind or kind
             ranges.append((kind, float(pixels.min()), float(pixels.max()), float(pixels.mean(dtype=np.float64))))
-    block = np.stack(plain) if plain else uint8_rows
-    if block is not None and len(block):
+    if fits.any():
+        block = rows(memory, offsets[fits] + len(layout.head), layout.payload_bytes)[0]
         means = block.mean(axis=1, dtype=np.float64).tolist()
         low, high = float(block.min()), float(block.max())
         ranges += [("uint8", low, high, mean) for mean in means]

@@ -157,24 +157,6 @@ class Layout:
             return cls(bytes(buf[:fields.label_offset]), fields.shape, False, 5 * fields.size)
         return None
 
-    def uint8_pixels(self, buf):
-        """The payload of a uint8 record the scanner's fast path accepts, as a numpy array without
-        walking its fields; None for any other record (`payload_values` then reads it)."""
-        h = len(self.head)
-        base = h + self.payload_bytes
-        n = len(buf)
-        if not self.tail_label or buf[:h] != self.head:
-            return None
-        trailer = 2 if self.encoded_false else 0
-        ends = not trailer or buf[n - 2] == 0x38 and buf[n - 1] == 0
-        if not (n == base or n == base + 2 + trailer and buf[base] == LABEL_TAG and buf[base + 1] < 128 and ends
-                or n == base + 3 + trailer and buf[base] == LABEL_TAG and buf[base + 1] > 127
-                and buf[base + 2] < 128 and ends):
-            return None
-        import numpy as np
-
-        return np.frombuffer(buf, dtype=np.uint8, count=self.payload_bytes, offset=h)
-
     @property
     def head_width(self) -> int:
         """Bytes of a record's beginning the checks read: the head, then for float records the

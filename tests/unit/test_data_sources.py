@@ -237,6 +237,25 @@ def test_progress_appears_only_on_a_terminal_after_a_second():
     assert terminal.getvalue().endswith("\r\033[K")
 
 
+@pytest.mark.parametrize("sample", [None, 300])
+def test_pixels_of_records_of_another_shape_are_read_in_their_own_layout(tmp_path, sample):
+    """Every pixel is 100; the records are 1x4x4 or, at random, 1x200x1, whose longer head puts
+    their pixels two bytes later.  Read in the first record's layout, they would show others."""
+    import numpy as np
+
+    from caffelint.schema.caffe_pb2 import Datum
+
+    shapes = [(4, 4), (200, 1)]
+    picks = np.random.default_rng(5).integers(0, 2, 3000)
+    picks[0] = 0
+    build_data.write_lmdb(tmp_path / "two_lmdb", (
+        Datum(channels=1, height=h, width=w, data=bytes([100]) * (h * w), label=i % 10).SerializeToString()
+        for i, pick in enumerate(picks.tolist()) for h, w in [shapes[pick]]))
+    scan = scan_lmdb(str(tmp_path / "two_lmdb"), sample)
+    assert len(scan.shapes) == 2 and scan.pixels.records > 8
+    assert (scan.pixels.kind, scan.pixels.low, scan.pixels.high, scan.pixels.mean) == ("uint8", 100, 100, 100)
+
+
 def test_a_full_scan_tells_its_progress_the_record_count(tmp_path):
     build_data.digits_lmdb(tmp_path / "d_lmdb")
     terminal = Terminal()
