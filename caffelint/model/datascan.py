@@ -139,13 +139,10 @@ def _sample_pages(path: str, meta, scan: DataScan, scanner, sample: int) -> bool
     finally:
         reader.close(wait=False)  # everything needed is copied out
     scan.records, scan.first_key, scan.sampled = meta.entries, first_key, True
-    if good.all():
-        scan.labels.add(labels, segment_starts=[s for s in located.run_starts if s < len(labels)])
-    else:
-        kept = labels[good]
-        before = np.cumsum(good) - good  # a run's first record among the good ones
-        starts = {int(before[i]) for i in located.run_starts if i < len(good)}
-        scan.labels.add(kept, segment_starts=sorted(s for s in starts if s < len(kept)))
+    kept = labels[good]
+    run_starts = np.asarray(located.run_starts, dtype=np.int64)
+    starts = (np.cumsum(good) - good)[run_starts[run_starts < len(good)]]  # among the good records
+    scan.labels.add(kept, segment_starts=np.unique(starts[starts < len(kept)]))
     return True
 
 
