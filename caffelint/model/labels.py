@@ -77,7 +77,7 @@ class LabelStats:
         inner = change & ~starts  # label changes inside a stretch
         self.pairs += len(values) - int(np.count_nonzero(starts))  # each record but a stretch's first
         self.changes += int(np.count_nonzero(inner))
-        self._runs(values, change | starts, starts, np)
+        self._runs(values, change | starts, np)
         self._uniform_segments(inner, starts, np)
         self.records += len(values)
 
@@ -130,7 +130,7 @@ class LabelStats:
             self.overflow = True
             self.counts = {}
 
-    def _runs(self, values, begins, starts, np) -> None:
+    def _runs(self, values, begins, np) -> None:
         """The longest run of one label; `begins` marks the records that start a run."""
         n = len(values)
         begin = begins.nonzero()[0]
