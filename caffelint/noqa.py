@@ -46,12 +46,12 @@ def add_noqa(paths: list[str], options: Options, *, follow_symlinks: bool = Fals
     for finding in report.findings:
         if finding.code == unused:
             continue
-        parsed = files.get(os.path.realpath(finding.path))
-        line = finding.span.start.line
+        real, line = os.path.realpath(finding.path), finding.span.start.line
+        parsed = files.get(real)
         if parsed is None or parsed.doc.error is not None or line < 1:
             out.notes.append(f"{finding.path}:{line}: {finding.code} left as it is: the file does not parse")
             continue
-        wanted.setdefault(os.path.realpath(finding.path), {}).setdefault(line, set()).add(finding.code)
+        wanted.setdefault(real, {}).setdefault(line, set()).add(finding.code)
     for real, lines in wanted.items():
         parsed = files[real]
         edits, notes = directive_edits(parsed, lines, catalogue)
