@@ -150,9 +150,6 @@ class PageReader:
                 future.result()
         self._helpers = []
 
-    def value(self, offset: int, size: int) -> memoryview:
-        return memoryview(self._map)[offset:offset + size]
-
     # -- tree pages ----------------------------------------------------------------------
     # They are read through the map: the page fault of a leaf's first touch maps the pages
     # around it as well, which for a database written in key order are the overflow pages of

@@ -83,7 +83,7 @@ def database(request, tmp_path_factory) -> tuple[Path, list[bytes]]:
 def located_values(path: Path, lengths: list[int]):
     with PageReader(str(path), lmdb.read_meta(str(path))) as reader:
         located = reader.runs(lengths)
-        values = [reader.value(int(o), int(s)).tobytes() for o, s in zip(located.offsets, located.sizes)]
+        values = [reader.bytes[o:o + s].tobytes() for o, s in zip(located.offsets, located.sizes)]
         first_key = reader.first_key()
     return located, values, first_key
 
@@ -178,7 +178,7 @@ def test_the_scanner_reads_the_labels_protobuf_reads(tmp_path):
     overflow_values(tmp_path / "d_lmdb")
     with PageReader(str(tmp_path / "d_lmdb"), lmdb.read_meta(str(tmp_path / "d_lmdb"))) as reader:
         located = reader.runs(lmdb.run_lengths(2000))
-        values = [reader.value(int(o), int(s)).tobytes() for o, s in zip(located.offsets, located.sizes)]
+        values = [reader.bytes[o:o + s].tobytes() for o, s in zip(located.offsets, located.sizes)]
         # rows copied out; too narrow for the layout's head, or none: gathered from the map
         for heads, tails in ((located.heads, located.tails), (located.heads[:, :8], located.tails), (None, None)):
             scanner = DatumScanner()
