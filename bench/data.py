@@ -7,8 +7,9 @@ of five rounds in which the methods take turns):
 
   (a) raw cursor iteration over keys and values (buffers=True)
   (b) naive Datum.ParseFromString, a new Datum per record
-  (c) caffelint's full label scan (scan_lmdb: labels, shapes, runs, pixel sample),
-      py-lmdb's cursor with the fixed-layout fast path
+  (c) caffelint's full label scan (scan_lmdb: labels, shapes, runs, pixel sample): the
+      records of 64 leaf pages at a time located in the file's own pages and checked
+      against the fixed layout with numpy, the pages mapped ahead by a helper thread
   (d) caffelint's --sample 10000: 50 runs of 200 records found in the file's own B-tree
       pages and read all at once (model/lmdb_pages.py); the release of the pages it mapped
       is left to its helper thread and is not in this time (the next scan waits for it):

@@ -3,9 +3,11 @@
 A `DataScan` is the evidence rules read: record count, labels (LabelStats),
 record shapes, malformed records, a pixel range from a few records, and why
 a source could not be read or was not inspected.  LMDB scans read every
-record by default (labels in key order, as Caffe's DataLayer reads them)
-through py-lmdb's cursor, or `sample` records as stretches spread over the key
-range, found in the file's own B-tree pages (lmdb_pages) and read all at once.
+record by default (labels in key order, as Caffe's DataLayer reads them), or
+`sample` records as stretches spread over the key range.  Both are read from
+the file's own B-tree pages (lmdb_pages), many records at a time; py-lmdb's
+cursor reads the databases that reader does not (sorted duplicates,
+sub-databases).
 """
 
 from __future__ import annotations
@@ -72,31 +74,18 @@ class DataScan:
 def scan_lmdb(path: str, sample: int | None = None, progress=None) -> DataScan:
     """Scan an LMDB database of Datums read-only; errors become DataScan.error."""
     from caffelint.model import lmdb
-    from caffelint.model.datum import DatumScanner
 
     started = time.monotonic()
-    scan = DataScan("lmdb", labels=LabelStats())
-    scanner = DatumScanner()
+    scan, scanner = _fresh()
     try:
         meta = lmdb.read_meta(path)
         if progress is not None:
             progress.total = meta.entries
         if sample and 2 * sample > meta.entries:
             sample = None  # a sample of more than half: reading everything costs at most twice as much
-        if not (sample and _sample_pages(path, meta, scan, scanner, sample)):
-            with lmdb.open_readonly(path, meta) as env, lmdb.read_transaction(env) as txn:
-                scan.records = lmdb.record_count(env)
-                scan.first_key = lmdb.first_key(txn)
-                starts: list[bytes] = []
-                mapping = lmdb.environment_map(path, meta)
-                lmdb.check_tree(path, meta, mapping)
-                if sample and sample < scan.records:
-                    scan.sampled = True
-                    _scan_stretches(txn, scan, scanner, sample, starts)
-                else:
-                    with lmdb.prefaulted(meta, mapping):
-                        _scan_all(txn, scan, scanner, progress)
-                _pixel_sample(scan, scanner, *_joined(_values_at(txn, starts, scanner)))
+        if not _read_pages(path, meta, scan, scanner, sample, progress):
+            scan, scanner = _fresh()  # the page reader gave up, maybe part way: start again
+            _read_cursor(path, meta, scan, scanner, sample, progress)
     except lmdb.LmdbError as exc:
         scan.error = str(exc)
     finally:
@@ -110,40 +99,95 @@ def scan_lmdb(path: str, sample: int | None = None, progress=None) -> DataScan:
     return scan
 
 
-def _sample_pages(path: str, meta, scan: DataScan, scanner, sample: int) -> bool:
-    """The sample read straight from the file's pages (lmdb_pages).  False, with nothing recorded,
-    for a database that reader does not read: the caller then samples through py-lmdb."""
-    import numpy as np
+def _fresh() -> tuple[DataScan, object]:
+    from caffelint.model.datum import DatumScanner
 
-    from caffelint.model import lmdb
+    return DataScan("lmdb", labels=LabelStats()), DatumScanner()
+
+
+def _read_pages(path: str, meta, scan: DataScan, scanner, sample: int | None, progress) -> bool:
+    """The sample, or every record, read straight from the file's pages (lmdb_pages).  False for
+    a database that reader does not read: the caller then reads it through py-lmdb."""
     from caffelint.model.lmdb_pages import PageError, PageReader, Unsupported, damaged
 
     try:
         reader = PageReader(path, meta)
-        try:
-            located = reader.runs(lmdb.run_lengths(sample))
-            first_key = reader.first_key()  # from tree pages the runs read
-        except BaseException:
-            reader.close()
-            raise
+    except Unsupported:
+        return False
+    try:
+        if sample:
+            _sample_pages(reader, scan, scanner, sample)
+        else:
+            _scan_pages(reader, scan, scanner, progress)
     except Unsupported:
         return False
     except PageError as exc:  # liblmdb would abort the process on such a page: say so instead
         scan.error = damaged(path, exc)
-        return True
-    try:
-        labels, good = scanner.feed_located(reader.bytes, located.offsets, located.sizes, located.heads,
-                                             located.tails)
-        picks = _spaced(located.run_starts, _pixel_count(scanner))
-        _pixel_sample(scan, scanner, reader.bytes, located.offsets[picks], located.sizes[picks])
     finally:
         reader.close(wait=False)  # everything needed is copied out
-    scan.records, scan.first_key, scan.sampled = meta.entries, first_key, True
+    return True
+
+
+def _sample_pages(reader, scan: DataScan, scanner, sample: int) -> None:
+    import numpy as np
+
+    from caffelint.model import lmdb
+
+    located = reader.runs(lmdb.run_lengths(sample))
+    labels, good = scanner.feed_located(reader.bytes, located.offsets, located.sizes, located.heads, located.tails)
+    picks = _spaced(located.run_starts, _pixel_count(scanner))
+    _pixel_sample(scan, scanner, reader.bytes, located.offsets[picks], located.sizes[picks])
+    scan.records, scan.first_key, scan.sampled = reader.meta.entries, reader.first_key(), True
     kept = labels[good]
     run_starts = np.asarray(located.run_starts, dtype=np.int64)
     starts = (np.cumsum(good) - good)[run_starts[run_starts < len(good)]]  # among the good records
     scan.labels.add(kept, segment_starts=np.unique(starts[starts < len(kept)]))
-    return True
+
+
+def _scan_pages(reader, scan: DataScan, scanner, progress) -> None:
+    """Every record, a part at a time; the pages are mapped ahead by a helper thread
+    (lmdb.prefaulted), and the pixels are looked at in records spread evenly over the database."""
+    import numpy as np
+
+    from caffelint.model import lmdb
+
+    meta = reader.meta
+    wanted = np.unique(np.linspace(0, meta.entries - 1, max(PIXEL_SAMPLE, DECODE_SAMPLE)).astype(np.int64))
+    picked: list[tuple] = []  # (offsets, sizes) of the wanted records, part by part
+    done = 0
+    with lmdb.prefaulted(meta, (reader.bytes.ctypes.data, len(reader.bytes))):
+        for part in reader.every_record():
+            labels, good = scanner.feed_located(reader.bytes, part.offsets, part.sizes, part.heads, part.tails)
+            scan.labels.add(labels[good])
+            here = wanted[(wanted >= done) & (wanted < done + len(labels))] - done
+            picked.append((part.offsets[here], part.sizes[here]))
+            done += len(labels)
+            if progress is not None:
+                progress.update(done)
+    offsets, sizes = (np.concatenate([pair[i] for pair in picked] or [np.zeros(0, np.int64)]) for i in (0, 1))
+    chosen = _spaced(list(range(len(offsets))), _pixel_count(scanner))
+    _pixel_sample(scan, scanner, reader.bytes, offsets[chosen], sizes[chosen])
+    scan.records, scan.first_key = meta.entries, reader.first_key()
+
+
+def _read_cursor(path: str, meta, scan: DataScan, scanner, sample: int | None, progress) -> None:
+    """The sample, or every record, through py-lmdb's cursor: for databases the page reader does
+    not read."""
+    from caffelint.model import lmdb
+
+    with lmdb.open_readonly(path, meta) as env, lmdb.read_transaction(env) as txn:
+        scan.records = lmdb.record_count(env)
+        scan.first_key = lmdb.first_key(txn)
+        starts: list[bytes] = []
+        mapping = lmdb.environment_map(path, meta)
+        lmdb.check_tree(path, meta, mapping)
+        if sample and sample < scan.records:
+            scan.sampled = True
+            _scan_stretches(txn, scan, scanner, sample, starts)
+        else:
+            with lmdb.prefaulted(meta, mapping):
+                _scan_all(txn, scan, scanner, progress)
+        _pixel_sample(scan, scanner, *_joined(_values_at(txn, starts, scanner)))
 
 
 def _scan_all(txn, scan: DataScan, scanner, progress) -> None:

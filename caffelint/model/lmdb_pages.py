@@ -1,15 +1,19 @@
-"""An LMDB file's B-tree read from its own pages: the fast path of a sampled scan.
+"""An LMDB file's B-tree read from its own pages: how caffelint scans LMDB databases.
 
-A sample of 10,000 records read through py-lmdb costs a cursor step and a
-buffer object per record, and the scanner's Python loop on top: 8 ms on 3x32x32
-Datums.  Here each run is found by a walk down the tree (a few struct reads per
-page), and the records of all runs are then located at once with numpy: slot,
-node, overflow page, value.  No record becomes a Python object.
+Read through py-lmdb, each record costs a cursor step, a buffer object and a
+turn of the scanner's Python loop: 1.5-2.5 M records/s on 3x32x32 Datums, and
+8 ms for a sample of 10,000.  Here no record becomes a Python object.  A full
+read finds the leaf pages a level at a time through the branch pages, and
+then locates the records of a few dozen leaves at once with numpy: slot,
+node, overflow page, value.  A sample finds each of its runs by a walk down
+the tree (a few struct reads per page) and locates all of them at once.
 
 What is left is the kernel's work: the first touch of a page of the map is a
-page fault, and each value is in a page of its own.  The runs are planned and
-located in groups, and a helper thread reads the later groups' values while this
-thread plans the earlier ones; the map is released on the helper thread too.
+page fault, and each value is in a page of its own.  A full read leaves that
+to a helper thread ahead of it (lmdb.prefaulted).  A sample's runs are planned
+and located in groups, and the helper thread reads the later groups' values
+while this thread plans the earlier ones; the map is released on the helper
+thread too.
 
 The layout is liblmdb's (mdb.c, LMDB 0.9, 64-bit builds), the one `read_meta`
 already checks:
@@ -36,6 +40,7 @@ import os
 import struct
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +59,7 @@ TAIL_BYTES = 8  # of each value copied out: a uint8 Datum's label and `encoded: 
 HANDOVER_WAIT = 0.05  # seconds this thread waits, at most, for an idle helper to begin a gather
 GROUP_STARTS = (0.3, 0.65)  # where the runs the helper thread reads start: the second share, the first
 SHARED_PIECES = 3  # the second share, handed over in this many pieces
+LEAVES_PER_PART = 64  # leaf pages a full read locates at once: some 8,000 small records, a few MB of arrays
 _HEADER = struct.Struct("<QHHHH")  # pgno, pad, flags, lower, upper
 _NODE = struct.Struct("<HHHH")  # lo, hi, flags, key size
 _SLOT = struct.Struct("<H")
@@ -277,6 +283,22 @@ class PageReader:
         read = np.array([length for plan in plans for length in plan.lengths], dtype=np.int64)
         return Located(offsets, sizes, (np.cumsum(read) - read).tolist(), heads, tails)
 
+    def every_record(self, leaves_per_part: int | None = None) -> Iterator[Located]:
+        """Every record in key order, a part of `leaves_per_part` (LEAVES_PER_PART) leaf pages at
+        a time, each part one run; the leaves are found through the branch pages first.  At the
+        end, the records found must be as many as the meta page says."""
+        leaves_per_part = leaves_per_part or LEAVES_PER_PART
+        leaves = leaf_pages(self.bytes, self.meta)
+        found = 0
+        for first in range(0, len(leaves), leaves_per_part):
+            pages = leaves[first:first + leaves_per_part]
+            offsets, sizes, big = self._locate(pages, np.zeros_like(pages), leaf_nodes(self.bytes, self.meta, pages))
+            heads, tails = _ValueRows.heads_and_tails(_ValueRows(self.bytes, offsets, sizes, big).result())
+            found += len(offsets)
+            yield Located(offsets, sizes, [0], heads, tails)
+        if found != self.meta.entries:
+            raise PageError(f"the tree holds {found} records where its meta page says {self.meta.entries}")
+
     def _split(self, located: tuple, cut: int, rest: int) -> list[_ValueRows]:
         """The located values as pieces: the first `cut` of them, then `rest` even ones."""
         bounds = [0, *np.linspace(cut, len(located[0]), rest + 1).astype(np.int64).tolist()]
@@ -457,29 +479,47 @@ def check_tree(memory: np.ndarray, meta: LmdbMeta) -> int:
     where a branch node points: liblmdb asserts on that in the middle of a cursor walk, and the
     assertion aborts the process.  `memory` is the whole file; only page headers, slot arrays
     and branch nodes are read, a level of the tree at a time.  Returns the number of leaves."""
-    psize, total = meta.page_size, meta.last_page + 1
+    leaves = leaf_pages(memory, meta)
+    leaf_nodes(memory, meta, leaves)
+    return len(leaves)
+
+
+def leaf_pages(memory: np.ndarray, meta: LmdbMeta) -> np.ndarray:
+    """The main tree's leaf pages in key order, found a level at a time through the branch pages,
+    which are checked on the way (the leaves themselves are not read: see `leaf_nodes`)."""
     if not meta.entries:
-        return 0
+        return np.zeros(0, dtype=np.int64)
+    if not 1 <= meta.depth <= MAX_DEPTH:
+        raise PageError(f"the meta page gives the tree a depth of {meta.depth}")
     level = np.array([meta.root], dtype=np.int64)
-    for depth in range(meta.depth):
-        kind = P_LEAF if depth == meta.depth - 1 else P_BRANCH
-        if ((level < 2) | (level >= total)).any():  # pages 0 and 1 are the meta pages
-            raise PageError("a branch node points outside the file")
-        head = rows(memory, level * psize, PAGE_HEADER)[0]
-        fields = head.view("<u2").astype(np.int64)
-        flags, lower, upper = fields[:, 5], fields[:, 6], fields[:, 7]
-        counts = (lower - PAGE_HEADER) >> 1
-        bad = (head.view("<u8")[:, 0] != level) | (flags & kind == 0) | (counts < 1) | (lower > upper) \
-            | (upper > psize)
-        if bad.any():
-            name = "leaf" if kind == P_LEAF else "branch"
-            raise PageError(f"page {int(level[bad.argmax()])} is not the {name} page a branch node points to")
-        if kind == P_LEAF:
-            return len(level)
-        base = np.repeat(level * psize, counts)  # every node of every page of this level
-        node = _node_headers(memory, base + _node_slots(memory, base, _within(counts), psize))
+    for _ in range(meta.depth - 1):
+        counts = _level_nodes(memory, meta, level, P_BRANCH)
+        base = np.repeat(level * meta.page_size, counts)  # every node of every page of this level
+        node = _node_headers(memory, base + _node_slots(memory, base, _within(counts), meta.page_size))
         level = (node & 0xFFFF_FFFF_FFFF).astype(np.int64)
-    raise PageError(f"the tree is deeper than its meta page says ({meta.depth})")
+    return level
+
+
+def leaf_nodes(memory: np.ndarray, meta: LmdbMeta, leaves: np.ndarray) -> np.ndarray:
+    """The number of nodes on each of the leaf pages `leaves`, once each is found to be a leaf."""
+    return _level_nodes(memory, meta, leaves, P_LEAF)
+
+
+def _level_nodes(memory: np.ndarray, meta: LmdbMeta, level: np.ndarray, kind: int) -> np.ndarray:
+    """The number of nodes on each page of `level`, once each is found to be a page of `kind`
+    (P_BRANCH or P_LEAF) as a branch node points to one."""
+    if ((level < 2) | (level > meta.last_page)).any():  # pages 0 and 1 are the meta pages
+        raise PageError("a branch node points outside the file")
+    head = rows(memory, level * meta.page_size, PAGE_HEADER)[0]
+    fields = head.view("<u2").astype(np.int64)
+    flags, lower, upper = fields[:, 5], fields[:, 6], fields[:, 7]
+    counts = (lower - PAGE_HEADER) >> 1
+    bad = (head.view("<u8")[:, 0] != level) | (flags & kind == 0) | (counts < 1) | (lower > upper) \
+        | (upper > meta.page_size)
+    if bad.any():
+        name = "leaf" if kind == P_LEAF else "branch"
+        raise PageError(f"page {int(level[bad.argmax()])} is not the {name} page a branch node points to")
+    return counts
 
 
 _WORKER: dict = {}  # process id -> the helper thread's executor, made on first use and kept

@@ -310,3 +310,42 @@ def test_sample_of_page_sized_records_reads_the_labels_at_the_start_keys(tmp_pat
     assert scan.labels.segments == 10
     assert sum(scan.labels.counts.values()) == 400
     assert scan.pixels is not None and (scan.pixels.low, scan.pixels.high) == (0, 255)
+
+
+def _scan_facts(scan) -> dict:
+    """What rules read from a scan, but for the pixel range's numbers (the two ways of reading look
+    at differently chosen records)."""
+    facts = {name: getattr(scan, name) for name in ("records", "scanned", "sampled", "shapes", "first_seen", "bad",
+                                                     "first_bad", "foreign", "first_key", "error")}
+    facts["labels"] = {name: value for name, value in vars(scan.labels).items() if not name.startswith("_")}
+    facts["pixels"] = scan.pixels and (scan.pixels.kind, scan.pixels.records)
+    return facts
+
+
+@pytest.mark.parametrize("builder", ["digits_lmdb", "digits_lmdb_one_based", "digits_lmdb_gaps", "digits_lmdb_sorted",
+                                     "digits_lmdb_imbalanced", "digits_lmdb_float", "digits_lmdb_encoded",
+                                     "digits_lmdb_mixed_sizes", "digits_lmdb_hwc", "tiny_lmdb", "not_datum_lmdb"])
+def test_a_full_scan_of_the_pages_finds_what_the_cursor_finds(tmp_path, monkeypatch, builder):
+    from caffelint.model import datascan
+
+    getattr(build_data, builder)(tmp_path / "d_lmdb")
+    path = str(tmp_path / "d_lmdb")
+    from_pages = scan_lmdb(path)
+    monkeypatch.setattr(datascan, "_read_pages", lambda *args: False)  # as for a database the pages do not read
+    from_cursor = scan_lmdb(path)
+    assert from_pages.error is None and from_pages.scanned == from_pages.records > 0
+    assert _scan_facts(from_pages) == _scan_facts(from_cursor)
+
+
+def test_a_full_scan_of_page_sized_records_reads_every_label(tmp_path):
+    from caffelint.schema.caffe_pb2 import Datum
+
+    pixels = bytes(range(256)) * 12
+    labels = [i * 7 % 10 if i < 2500 else 300 + i % 2 for i in range(3000)]  # one-byte and two-byte labels
+    build_data.write_lmdb(tmp_path / "big_lmdb", (Datum(channels=3, height=32, width=32, data=pixels, label=label,
+                                                        encoded=False).SerializeToString() for label in labels))
+    scan = scan_lmdb(str(tmp_path / "big_lmdb"))
+    assert not scan.sampled and scan.scanned == 3000 and scan.bad == 0
+    assert scan.labels.counts == {label: labels.count(label) for label in set(labels)}
+    assert scan.first_key == b"00000000_img0.png"
+    assert scan.pixels is not None and (scan.pixels.low, scan.pixels.high, scan.pixels.records) == (0, 255, 32)

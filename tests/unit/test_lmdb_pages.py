@@ -216,9 +216,11 @@ def test_a_damaged_leaf_is_a_scan_error_not_an_abort(tmp_path):
     assert scan.error and "damaged" in scan.error and "\n" not in scan.error
 
 
-def test_a_full_scan_of_a_damaged_tree_is_a_scan_error_not_an_abort(tmp_path):
+@pytest.mark.parametrize("through", ["pages", "cursor"])
+def test_a_full_scan_of_a_damaged_tree_is_a_scan_error_not_an_abort(tmp_path, through):
     """py-lmdb's liblmdb asserts on such a page and aborts the process, so the scan runs in a child
-    process: without the tree check it dies of SIGABRT."""
+    process: without the tree check it dies of SIGABRT.  Both ways of reading are tried: the
+    file's pages, and py-lmdb's cursor, which reads databases the page reader does not."""
     import subprocess
     import sys
 
@@ -229,7 +231,9 @@ def test_a_full_scan_of_a_damaged_tree_is_a_scan_error_not_an_abort(tmp_path):
     with open(path / "data.mdb", "r+b") as handle:
         handle.seek(leaf * 4096 + 10)
         handle.write((4).to_bytes(2, "little"))  # the leaf's flags say overflow page
-    code = f"from caffelint.model.datascan import scan_lmdb; print(scan_lmdb({str(path)!r}).error)"
+    code = ("from caffelint.model import datascan\n"
+            + ("datascan._read_pages = lambda *args: False\n" if through == "cursor" else "")
+            + f"print(datascan.scan_lmdb({str(path)!r}).error)")
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert child.returncode == 0, child.stderr
     assert f"page {leaf} is not the leaf page a branch node points to" in child.stdout
@@ -299,3 +303,42 @@ def test_a_forked_child_samples_with_its_own_helper_thread(tmp_path):
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert child.returncode == 0, child.stderr
     assert child.stdout.strip() == "0"
+
+
+def test_every_record_part_by_part_in_key_order(database):
+    path, expected = database
+    with PageReader(str(path), lmdb.read_meta(str(path))) as reader:
+        parts = list(reader.every_record(leaves_per_part=3))
+        values = [reader.bytes[o:o + s].tobytes() for part in parts for o, s in zip(part.offsets, part.sizes)]
+        heads = [head.tobytes() for part in parts for head in part.heads]
+        tails = [tail.tobytes() for part in parts for tail in part.tails]
+    assert len(parts) > 1 and values == expected
+    for value, head, tail in zip(values, heads, tails):
+        assert head[:len(value)] == value[:HEAD_BYTES] and tail[-len(value):] == value[-TAIL_BYTES:]
+
+
+def test_a_tree_holding_fewer_records_than_its_meta_page_says_is_damaged(tmp_path):
+    from dataclasses import replace
+
+    overflow_values(tmp_path / "d_lmdb")
+    meta = lmdb.read_meta(str(tmp_path / "d_lmdb"))
+    with pytest.raises(PageError, match="the tree holds 12000 records where its meta page says 12001"), \
+            PageReader(str(tmp_path / "d_lmdb"), replace(meta, entries=12001)) as reader:
+        for _ in reader.every_record():
+            pass
+
+
+def test_a_full_scan_of_a_database_holding_a_sub_database_goes_through_py_lmdb(tmp_path, monkeypatch):
+    from caffelint.model import lmdb_pages
+
+    monkeypatch.setattr(lmdb_pages, "LEAVES_PER_PART", 2)  # records are scanned before the reader gives up
+    path = tmp_path / "sub_lmdb"
+    record = Datum(channels=1, height=2, width=2, data=b"abcd", label=3).SerializeToString()
+    _put(path, ((b"%08d" % i, record) for i in range(3000)))
+    env = py_lmdb.open(str(path), map_size=1 << 30, max_dbs=1)
+    env.open_db(b"%08d_extra" % 1500)  # far from the first leaves: the page reader meets it part way
+    env.close()
+    scan = scan_lmdb(str(path))
+    assert scan.error is None and not scan.sampled
+    assert scan.scanned == scan.records == 3001 and scan.bad == 1  # the sub-database's node is no Datum
+    assert scan.labels.counts == {3: 3000}
