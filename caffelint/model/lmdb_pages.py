@@ -189,7 +189,7 @@ class PageReader:
     def _node(self, base: int, index: int) -> int:
         """Where node `index` of the page at `base` starts in the file."""
         (slot,) = _SLOT.unpack_from(self._map, base + PAGE_HEADER + 2 * index)
-        if slot < PAGE_HEADER or slot + NODE_HEADER > self.page_size:
+        if slot < PAGE_HEADER or slot + NODE_HEADER > self.page_size or slot & 1:  # as _checked_slots
             raise PageError("a node slot points outside its page")
         return base + slot
 

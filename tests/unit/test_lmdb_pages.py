@@ -342,3 +342,23 @@ def test_a_full_scan_of_a_database_holding_a_sub_database_goes_through_py_lmdb(t
     assert scan.error is None and not scan.sampled
     assert scan.scanned == scan.records == 3001 and scan.bad == 1  # the sub-database's node is no Datum
     assert scan.labels.counts == {3: 3000}
+
+
+@pytest.mark.parametrize("sample", [None, 4000])
+def test_an_odd_node_slot_in_a_branch_page_is_damage(tmp_path, sample):
+    overflow_values(tmp_path / "d_lmdb")
+    path = tmp_path / "d_lmdb"
+    meta = lmdb.read_meta(str(path))
+    assert meta.depth >= 2  # the root is a branch page
+    root = meta.root * meta.page_size
+    with open(path / "data.mdb", "r+b") as handle:  # liblmdb keeps nodes 2-byte aligned
+        handle.seek(root + 12)
+        middle = root + 16 + 2 * ((int.from_bytes(handle.read(2), "little") - 16) // 4)  # the middle node's slot
+        handle.seek(middle)
+        slot = int.from_bytes(handle.read(2), "little")
+        assert slot + 1 + 8 <= meta.page_size  # inside the page, but odd
+        handle.seek(middle)
+        handle.write((slot + 1).to_bytes(2, "little"))
+    scan = scan_lmdb(str(path), sample=sample)
+    assert scan.error == f"{path}: a node slot points outside its page: the database is damaged, or was " \
+                         "rewritten while it was read"
