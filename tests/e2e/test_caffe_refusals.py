@@ -105,6 +105,10 @@ CASES = [
          expect=("data-source-missing",)),
     Case("lmdb-without-backend", GOOD_NET.replace("    backend: LMDB\n", "", 1),
          expect=("lmdb-backend-unset",)),
+    Case("propagate-down-count", GOOD_NET.replace('  bottom: "ip2"\n  bottom: "label"\n  top: "loss"',
+                                                  '  bottom: "ip2"\n  bottom: "label"\n  top: "loss"\n'
+                                                  '  propagate_down: false'),
+         expect=("wrong-blob-count",)),
     Case("loss-with-one-bottom", GOOD_NET.replace('  bottom: "ip2"\n  bottom: "label"\n  top: "loss"',
                                                   '  bottom: "ip2"\n  top: "loss"'),
          expect=("wrong-blob-count",)),

@@ -3,7 +3,9 @@
 Layer::SetUp first runs CheckBlobCounts against the layer's {ExactNum,Min,Max}
 {Bottom,Top}Blobs (BVLC/caffe:include/caffe/layer.hpp), then SetLossWeights:
 "loss_weight must be unspecified or specified once per top blob."  The counts
-of each type are in caffelint/data/layer_specs.yaml.
+of each type are in caffelint/data/layer_specs.yaml.  Net::Init checks every
+layer's propagate_down, whatever its type: "propagate_down param must be
+specified either 0 or bottom_size times" (BVLC/caffe:src/caffe/net.cpp).
 """
 
 from __future__ import annotations
@@ -19,10 +21,17 @@ from caffelint.model.net import Layer, NetView
 def check_net(net: NetView, ctx: RuleContext) -> Iterator[Finding]:
     for layer in net.layers:
         spec = checkable(layer)
-        if spec is None:
-            continue
-        for where, message in _problems(layer, spec):
+        problems = _problems(layer, spec) if spec is not None else iter(())
+        for where, message in (*problems, *_propagate_down(layer)):
             yield ctx.finding(where, f"{layer.type} '{layer.name}': {message}")
+
+
+def _propagate_down(layer: Layer) -> Iterator[tuple[object, str]]:
+    flags = layer.bound.entries_of("propagate_down") if "propagate_down" in layer.bound.schema.fields else []
+    if flags and len(flags) != len(layer.bottoms):
+        where = flags[len(layer.bottoms)].item if len(flags) > len(layer.bottoms) else flags[0].item
+        yield where, (f"{len(flags)} propagate_down for {_count(len(layer.bottoms), 'bottom')} (propagate_down "
+                      f"param must be specified either 0 or bottom_size times)")
 
 
 def _problems(layer: Layer, spec: LayerSpec) -> Iterator[tuple[object, str]]:
