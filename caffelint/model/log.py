@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from caffelint.findings import Pos, Span
+from caffelint.model.log_debug import DebugInfo
 from caffelint.model.log_net import NetSetup
 
 TRAIN, TEST = "train", "test"
@@ -113,6 +114,7 @@ class Run:
     debug_norms: dict[str, Curve] = field(default_factory=dict)
     debug_lines: int = 0
     debug_nonfinite: Event | None = None
+    debug: DebugInfo = field(default_factory=DebugInfo)  # gradient flow and all-zero outputs
     fatal: list[Event] = field(default_factory=list)
     multistep: list[Event] = field(default_factory=list)
     nets: dict[tuple[str, int], NetSetup] = field(default_factory=dict)
@@ -157,6 +159,14 @@ class Run:
         candidates = [c.iters[0] for c in (self.train_loss, self.lr) if c]
         candidates += [p.iteration for p in self.test_passes[:1]]
         return min(candidates) if candidates else 0
+
+    def display_after(self, line: int) -> int | None:
+        """The iteration of the first displayed training loss at or after `line`: the iteration of
+        the debug_info lines printed before it."""
+        import bisect
+
+        at = bisect.bisect_left(self.train_loss.lines, line)
+        return self.train_loss.iters[at] if at < len(self.train_loss) else None
 
     def curves(self) -> Iterator[tuple[str, Curve]]:
         """Every curve with a label: train loss, train outputs, lr, test outputs."""

@@ -29,6 +29,9 @@ NET_OUTPUT = re.compile(r"\s*(Train|Test) net output #(\d+): (.+?) = (\S+)(?: \(
 CLIPPING = re.compile(r"Gradient clipping: scaling down gradients \(L2 norm (\S+) > (\S+)\)")
 DEBUG_NORMS = re.compile(r"All net params \(data, diff\): L1 norm = \((\S+), (\S+)\); L2 norm = \((\S+), (\S+)\)")
 DEBUG_VALUE = re.compile(r"(?:data|diff): (\S+?);?(?=\s|$)")
+# `[Forward] Layer l, top blob b data: v` and `[Backward] Layer l, param blob 0 diff: v`
+DEBUG_FORWARD, DEBUG_TOP_BLOB, DEBUG_DATA = "[Forward] Layer ", ", top blob ", " data: "
+DEBUG_BACKWARD, DEBUG_WEIGHT_DIFF = "[Backward] Layer ", ", param blob 0 diff: "
 MULTISTEP = re.compile(r"MultiStep Status: Iteration (\d+), step = (\d+)")
 TEST_NET_CREATED = re.compile(r"Creating test net \(#(\d+)\)")
 LAYER_LINK = re.compile(r"(\S+) (<-|->) (\S+)")

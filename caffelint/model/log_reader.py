@@ -226,9 +226,39 @@ class LogReader:
         self.run.clip_threshold = threshold
 
     def _debug(self, body: str) -> None:
-        """debug_info lines: keep the net-wide norms and the first nan/inf, not every layer."""
-        self.run.debug_lines += 1
-        found = g.DEBUG_NORMS.search(body) if body.startswith("[Backward] All net params") else None
+        """debug_info lines: the net-wide norms, the first nan/inf, and a few numbers per training
+        pass (log_debug), not every layer's line.  The per-layer lines come by the thousand:
+        they are split with str methods, which cost a third of a regular expression's
+        backtracking over the layer name."""
+        run = self.run
+        run.debug_lines += 1
+        found = None
+        if body.startswith(g.DEBUG_FORWARD):  # `[Forward] Layer l, top blob b data: v`
+            test_pass = self.open_pass  # a test net's lines come before its outputs: not kept
+            if test_pass is None or test_pass.end_line != test_pass.line:
+                layer, top, rest = body[len(g.DEBUG_FORWARD):].partition(g.DEBUG_TOP_BLOB)
+                blob, data, text = rest.rpartition(g.DEBUG_DATA)
+                value = g.parse_value(text) if top and data else None
+                if value is not None:
+                    run.debug.output(layer, blob, value, self.line_no)
+        elif body.startswith(g.DEBUG_BACKWARD):  # `[Backward] Layer l, param blob 0 diff: v`
+            layer, weights, text = body[len(g.DEBUG_BACKWARD):].partition(g.DEBUG_WEIGHT_DIFF)
+            value = g.parse_value(text) if weights else None
+            if value is not None:
+                run.debug.gradients.param(layer, value, self.line_no)
+        elif body.startswith("[Backward] All net params"):
+            run.debug.gradients.end_pass()
+            found = self._debug_norms(body)
+        if run.debug_nonfinite is None and ("nan" in body or "inf" in body or "#" in body):
+            texts = list(found.groups()) if found else g.DEBUG_VALUE.findall(body)
+            for text in texts:
+                value = g.parse_value(text.rstrip(";,)"))
+                if value is not None and not g.is_finite(value):
+                    run.debug_nonfinite = Event(self.line_no, max(run.last_iteration, 0), body)
+                    break
+
+    def _debug_norms(self, body: str):
+        found = g.DEBUG_NORMS.search(body)
         if found:
             iteration = max(self.run.last_iteration, 0)
             for label, text in zip(("L1 data", "L1 diff", "L2 data", "L2 diff"), found.groups()):
@@ -238,13 +268,7 @@ class LogReader:
                     if curve is None:
                         curve = self.run.debug_norms[label] = Curve(label)
                     curve.add(iteration, value, self.line_no, self.secs)
-        if self.run.debug_nonfinite is None and ("nan" in body or "inf" in body or "#" in body):
-            texts = list(found.groups()) if found else g.DEBUG_VALUE.findall(body)
-            for text in texts:
-                value = g.parse_value(text.rstrip(";,)"))
-                if value is not None and not g.is_finite(value):
-                    self.run.debug_nonfinite = Event(self.line_no, max(self.run.last_iteration, 0), body)
-                    break
+        return found
 
     def _creating(self, body: str) -> None:
         if body.startswith(("Creating Layer ", "Created Layer ")):

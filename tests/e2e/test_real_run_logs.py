@@ -27,9 +27,34 @@ def solver(max_iter: int, **changes: str) -> str:
     return text
 
 
+def deep_sigmoid_net(depth: int = 8) -> str:
+    """The digits classified by `depth` InnerProduct + Sigmoid layers of 64 units: a textbook
+    case of vanishing gradients."""
+    head = GOOD_NET[:GOOD_NET.index('layer {\n  name: "conv1"')]
+    body, bottom = [], "data"
+    for i in range(1, depth + 1):
+        body.append(f'layer {{\n  name: "fc{i}"\n  type: "InnerProduct"\n  bottom: "{bottom}"\n  top: "fc{i}"\n'
+                    f'  inner_product_param {{\n    num_output: 64\n'
+                    f'    weight_filler {{ type: "gaussian" std: 0.05 }}\n  }}\n}}\n'
+                    f'layer {{\n  name: "sig{i}"\n  type: "Sigmoid"\n  bottom: "fc{i}"\n  top: "fc{i}"\n}}\n')
+        bottom = f"fc{i}"
+    tail = GOOD_NET[GOOD_NET.index('layer {\n  name: "ip2"'):].replace('bottom: "ip1"', f'bottom: "{bottom}"', 1)
+    return head + "".join(body) + tail
+
+
+# ip1's bias starts at -100: relu2 gets only negative inputs and never outputs anything
+DEAD_RELU_NET = GOOD_NET.replace('    num_output: 64\n    weight_filler { type: "xavier" }\n',
+                                 '    num_output: 64\n    weight_filler { type: "xavier" }\n'
+                                 '    bias_filler { type: "constant" value: -100 }\n')
+DEBUG_INFO = "debug_info: true\n"
+
 RUNS = {
-    # a healthy run: falls and converges
-    "converging": (GOOD_NET, solver(1000, test_interval="100")),
+    # a healthy run: falls and converges (its debug_info lines show healthy gradients and outputs)
+    "converging": (GOOD_NET, solver(1000, test_interval="100") + DEBUG_INFO),
+    # deep sigmoid stacks: the first layer's weight gradient is a vanishing fraction of the last one's
+    "vanishing": (deep_sigmoid_net(), solver(200, test_interval="100") + DEBUG_INFO),
+    # a ReLU that never fires: nothing above it learns
+    "dead-relu": (DEAD_RELU_NET, solver(200, test_interval="100") + DEBUG_INFO),
     # the checklist's broken config on its broken data: diverges to NaN through 87.3365
     "diverging": (lenet.NET, lenet.SOLVER.format(max_iter=60)),
     # a learning rate a thousand times too small: the loss barely moves
@@ -40,6 +65,8 @@ RUNS = {
 }
 EXPECTED = {
     "converging": set(),
+    "vanishing": {"log-vanishing-gradients"},
+    "dead-relu": {"log-dead-layer"},
     "diverging": {"log-nan", "log-saturated-softmax"},
     "plateau": {"log-plateau", "log-lr-too-low", "log-chance-level", "log-not-converged"},
     "overfitting": {"log-overfitting"},
@@ -80,11 +107,15 @@ def test_log_rules_on_real_runs(logs, name):
     names = {f["name"] for f in found}
     if name == "converging":
         assert not [f for f in found if f["severity"] == "error"], found
-        assert "log-nan" not in names and "log-diverging" not in names
+        assert not names & {"log-nan", "log-diverging", "log-vanishing-gradients", "log-dead-layer"}, names
         return
     assert names & EXPECTED[name], f"{name}: expected one of {sorted(EXPECTED[name])}, got {sorted(names)}"
-    if name == "diverging":
+    if name in ("diverging", "vanishing", "dead-relu"):
         assert EXPECTED[name] <= names
+    if name == "dead-relu":
+        dead = next(f for f in found if f["name"] == "log-dead-layer")
+        assert dead["message"].startswith("relu2 (ReLU) outputs only zeros"), dead["message"]
+        assert [f["name"] for f in found].count("log-dead-layer") == 1  # not the layers it starves
 
 
 def test_the_regimes_really_happened(logs):
@@ -98,6 +129,13 @@ def test_the_regimes_really_happened(logs):
                                              logs[name].read_text())]
 
     assert "nan" in logs["diverging"].read_text()
+    debug = logs["converging"].read_text()
+    assert "[Backward] Layer conv1, param blob 0 diff" in debug and "[Forward] Layer relu2, top blob" in debug
+    lowest = [float(v) for v in re.findall(r"Layer fc1, param blob 0 diff: (\S+)", logs["vanishing"].read_text())]
+    highest = [float(v) for v in re.findall(r"Layer ip2, param blob 0 diff: (\S+)", logs["vanishing"].read_text())]
+    assert len(lowest) == len(highest) >= 10 and max(lo / hi for lo, hi in zip(lowest, highest)) < 1e-3
+    relu2 = re.findall(r"\[Forward\] Layer relu2, top blob ip1 data: (\S+)", logs["dead-relu"].read_text())
+    assert len(relu2) >= 10 and set(relu2) == {"0"}
     converging = losses("converging")
     assert converging[-1] < 0.3 * converging[0]
     plateau = losses("plateau")

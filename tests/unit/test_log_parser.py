@@ -183,6 +183,39 @@ def test_split_tops_lead_back_to_the_scores(tmp_path):
     assert log.runs[0].train_net.classes("accuracy") == 10
 
 
+def test_debug_info_passes_keep_the_gradient_ends_and_the_training_outputs(tmp_path):
+    end = "    [Backward] All net params (data, diff): L1 norm = (1, 2); L2 norm = (3, 4)\n"
+    log = read(tmp_path, (
+        "Iteration 0, Testing net (#0)\n"
+        "    [Forward] Layer relu2, top blob ip1 data: 0\n"  # the test net's: not kept
+        "    Test net output #0: accuracy = 0.1\n"
+        "    [Forward] Layer relu2, top blob ip1 data: 0.5\n"  # iteration 0's training pass
+        "    [Backward] Layer ip2, param blob 0 diff: 0.02\n"
+        "    [Backward] Layer ip2, param blob 1 diff: 0.9\n"  # biases are not compared
+        "    [Backward] Layer ip1, bottom blob conv1 diff: 0.7\n"
+        "    [Backward] Layer conv1, param blob 0 diff: 0.001\n"
+        + end +
+        "Iteration 0, loss = 2.3\n"
+        "    [Forward] Layer relu2, top blob ip1 data: 0\n"
+        "    [Backward] Layer ip2, param blob 0 diff: 0.03\n"
+        "    [Backward] Layer conv1, param blob 0 diff: 0\n"
+        + end +
+        "Iteration 10, loss = 2.2\n"
+        "    [Forward] Layer relu2, top blob ip1 data: 0\n"
+        "    [Backward] Layer ip2, param blob 0 diff: 0.04\n"  # one learnable layer: no pair
+        + end +
+        "Iteration 20, loss = 2.2\n"
+    ))
+    run = log.runs[0]
+    flow = run.debug.gradients
+    assert (flow.lowest, flow.highest) == ("conv1", "ip2")
+    assert list(flow.low) == [0.001, 0.0] and list(flow.high) == [0.02, 0.03] and list(flow.lines) == [8, 13]
+    assert [run.display_after(line) for line in flow.lines] == [0, 10]
+    relu2 = run.debug.outputs[("relu2", "ip1")]
+    assert (relu2.passes, relu2.zeros, relu2.since_line) == (3, 2, 11)
+    assert run.display_after(relu2.since_line) == 10 and run.display_after(99) is None
+
+
 def test_debug_info_keeps_norms_and_the_first_nan(tmp_path):
     log = read(tmp_path, (
         f"{P}solver.cpp:228] Iteration 0, loss = 2.3\n"
