@@ -75,6 +75,10 @@ def _run_summary(run: Run, number: int) -> list[str]:
             out.append("  " + _curve_line(f"test#{net} {curve.name}", curve, best="min" if curve.is_loss else "max"))
     for label, curve in sorted(run.debug_norms.items()):
         out.append("  " + _curve_line(f"debug_info {label}", curve, best=None))
+    flow = run.debug.gradients
+    if flow:
+        out.append(f"  debug_info weight gradient (mean |diff|), lowest layer {flow.lowest} / highest {flow.highest}: "
+                   f"{fmt(flow.low[0])} / {fmt(flow.high[0])} first, {fmt(flow.low[-1])} / {fmt(flow.high[-1])} last")
     if run.clipping:
         out.append(f"  gradient clipping (threshold {fmt(run.clip_threshold or 0)}) acted {len(run.clipping)} times")
     return out

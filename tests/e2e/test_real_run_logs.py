@@ -142,3 +142,9 @@ def test_the_regimes_really_happened(logs):
     assert abs(plateau[-1] - plateau[0]) < 0.5
     overfit_train, overfit_test = losses("overfitting"), test_losses("overfitting")
     assert overfit_train[-1] < 0.05 and max(overfit_test[1:]) > min(overfit_test[1:]) * 1.2
+
+
+def test_the_summary_shows_the_gradient_ends(logs):
+    result = caffelint("log", logs["vanishing"].name, cwd=logs["vanishing"].parent)
+    assert result.returncode == 1, result.stderr  # a warning
+    assert "debug_info weight gradient (mean |diff|), lowest layer fc1 / highest ip2: " in result.stdout
