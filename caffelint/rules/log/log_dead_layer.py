@@ -40,8 +40,9 @@ def check_log(log: TrainingLog, ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _reports_no_activation(layer: LoggedLayer) -> bool:
-    """Accuracy, losses and Silence: their outputs are scores, not activations."""
-    return layer.type in ("Accuracy", "Silence") or layer.type.endswith("Loss") or bool(layer.loss_weights)
+    """Accuracy and losses put out scores, not activations; Python layers often targets and weights
+    (R-CNN's proposal and anchor target layers), which may well be all zero."""
+    return layer.type in ("Accuracy", "Silence", "Python") or layer.type.endswith("Loss") or bool(layer.loss_weights)
 
 
 def _writer(net: NetSetup, reader: LoggedLayer, blob: str) -> LoggedLayer | None:
