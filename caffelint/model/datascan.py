@@ -146,7 +146,8 @@ def _sample_pages(reader, scan: DataScan, scanner, sample: int) -> None:
 
 def _scan_pages(reader, scan: DataScan, scanner, progress) -> None:
     """Every record, a part at a time; the pages are mapped ahead by a helper thread
-    (lmdb.prefaulted), and the pixels are looked at in records spread evenly over the database."""
+    (lmdb.prefaulted), but for a file the reader releases behind itself, and the pixels are
+    looked at in records spread evenly over the database."""
     import numpy as np
 
     from caffelint.model import lmdb
@@ -155,7 +156,8 @@ def _scan_pages(reader, scan: DataScan, scanner, progress) -> None:
     wanted = np.unique(np.linspace(0, meta.entries - 1, max(PIXEL_SAMPLE, DECODE_SAMPLE)).astype(np.int64))
     picked: list[tuple] = []  # (offsets, sizes) of the wanted records, part by part
     done = 0
-    with lmdb.prefaulted(meta, (reader.bytes.ctypes.data, len(reader.bytes))):
+    ahead = None if reader.release_behind else (reader.bytes.ctypes.data, len(reader.bytes))
+    with lmdb.prefaulted(meta, ahead):
         for part in reader.every_record():
             labels, good = scanner.feed_located(reader.bytes, part.offsets, part.sizes, part.heads, part.tails)
             scan.labels.add(labels[good])

@@ -60,6 +60,7 @@ HANDOVER_WAIT = 0.05  # seconds this thread waits, at most, for an idle helper t
 GROUP_STARTS = (0.3, 0.65)  # where the runs the helper thread reads start: the second share, the first
 SHARED_PIECES = 3  # the second share, handed over in this many pieces
 LEAVES_PER_PART = 64  # leaf pages a full read locates at once: some 8,000 small records, a few MB of arrays
+RELEASE_BEHIND_SHARE = 4  # a file larger than physical memory / this is unmapped behind a full read
 _HEADER = struct.Struct("<QHHHH")  # pgno, pad, flags, lower, upper
 _NODE = struct.Struct("<HHHH")  # lo, hi, flags, key size
 _SLOT = struct.Struct("<H")
@@ -117,6 +118,9 @@ class PageReader:
         finally:
             os.close(fd)
         self.bytes = np.frombuffer(self._map, dtype=np.uint8)
+        # A full read of a file this large drops the pages it has read from the map as it goes,
+        # so that it does not hold a large share of memory mapped (and its page tables).
+        self.release_behind = len(self.bytes) > release_behind_above()
         self._headers: dict[int, tuple[int, int, int]] = {}  # page number -> (offset, flags, nodes)
         self._helpers: list = []  # the futures of the helper thread's gathers
 
@@ -290,14 +294,27 @@ class PageReader:
         leaves_per_part = leaves_per_part or LEAVES_PER_PART
         leaves = leaf_pages(self.bytes, self.meta)
         found = 0
+        before = None  # (start, end) in the file of the values of the part before, to release
         for first in range(0, len(leaves), leaves_per_part):
             pages = leaves[first:first + leaves_per_part]
             offsets, sizes, big = self._locate(pages, np.zeros_like(pages), leaf_nodes(self.bytes, self.meta, pages))
+            if self.release_behind and len(offsets):
+                span = int(offsets.min()), int((offsets + sizes).max())
+                if before is not None:  # up to this part's values, which may lie in between
+                    self._release(before[0], min(before[1], span[0]))
+                before = span
             heads, tails = _ValueRows.heads_and_tails(_ValueRows(self.bytes, offsets, sizes, big).result())
             found += len(offsets)
             yield Located(offsets, sizes, [0], heads, tails)
         if found != self.meta.entries:
             raise PageError(f"the tree holds {found} records where its meta page says {self.meta.entries}")
+
+    def _release(self, start: int, end: int) -> None:
+        """Drop the whole memory pages within bytes start .. end of the file from the map; a page
+        read again is mapped again from the file."""
+        start, end = -(-start // mmap.PAGESIZE) * mmap.PAGESIZE, end // mmap.PAGESIZE * mmap.PAGESIZE
+        if end > start:
+            _drop_pages(self.bytes.ctypes.data + start, end - start)
 
     def _split(self, located: tuple, cut: int, rest: int) -> list[_ValueRows]:
         """The located values as pieces: the first `cut` of them, then `rest` even ones."""
@@ -549,6 +566,15 @@ def _drop_pages(address: int, size: int) -> None:
     advise = libc_madvise(ctypes) if sys.platform.startswith("linux") else None
     if advise is not None:
         advise(address, size, MADV_DONTNEED)
+
+
+def release_behind_above() -> int:
+    """The file size above which a full read releases the pages behind it: a share of physical
+    memory, or no limit where that is unknown."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // RELEASE_BEHIND_SHARE
+    except (AttributeError, ValueError, OSError):
+        return sys.maxsize
 
 
 def _finish_pending_unmap() -> None:

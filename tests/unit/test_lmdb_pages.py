@@ -362,3 +362,45 @@ def test_an_odd_node_slot_in_a_branch_page_is_damage(tmp_path, sample):
     scan = scan_lmdb(str(path), sample=sample)
     assert scan.error == f"{path}: a node slot points outside its page: the database is damaged, or was " \
                          "rewritten while it was read"
+
+
+def _mapped_kb(data_file: str) -> int:
+    """Resident kB of this process's map of `data_file` (/proc/self/smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            if "-" in line.split(" ", 1)[0]:  # a map's first line: address range ... path
+                inside = line.rstrip("\n").endswith(data_file)
+            elif inside and line.startswith("Rss:"):
+                total += int(line.split()[1])
+    return total
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="reads this process's maps (Linux)")
+@pytest.mark.parametrize("behind", [False, True])
+def test_a_full_read_of_a_large_file_releases_the_pages_behind_it(tmp_path, monkeypatch, behind):
+    from caffelint.model import lmdb_pages
+
+    overflow_values(tmp_path / "d_lmdb")  # 12,000 values of a page each: 48 MB
+    data = str((tmp_path / "d_lmdb" / "data.mdb").resolve())
+    monkeypatch.setattr(lmdb_pages, "LEAVES_PER_PART", 4)  # parts of about 450 values
+    if behind:  # as if the file were larger than a share of memory
+        monkeypatch.setattr(lmdb_pages, "release_behind_above", lambda: 0)
+
+    class Watch:  # the scan's progress line, which sees every part go by
+        total, seen = 0, []
+
+        def update(self, done):
+            self.seen.append(_mapped_kb(data))
+
+        def close(self):
+            pass
+
+    watch = Watch()
+    scan = scan_lmdb(str(tmp_path / "d_lmdb"), progress=watch)
+    assert scan.error is None and scan.scanned == 12000 and len(watch.seen) > 20
+    assert scan.labels.counts == {label: 1200 for label in range(10)}
+    if behind:
+        assert max(watch.seen) < 12 * 1024  # a few parts' pages at most
+    else:
+        assert watch.seen[-1] > 40 * 1024  # everything read stays mapped until the end
