@@ -4,8 +4,9 @@ The config checks (config.py) walk YAML nodes and report errors at a node's mark
 tomllib gives values without places, so the values of the table are turned into
 nodes by PyYAML's representer, and each node is then marked with where its key is
 written: `key = value` lines under `[table]` headers, dotted keys, and the keys of
-one-line inline tables.  An array's items, and a value whose key cannot be placed,
-take the mark of the key above them.
+one-line inline tables.  The strings of an array written after its key (on one line
+or several) are marked where each is written; other items, and a value whose key
+cannot be placed, take the mark of the key above them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ _KEY = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'
 _ASSIGN = re.compile(rf"\s*(?P<keys>{_KEY}(?:\s*\.\s*{_KEY})*)\s*=")
 _INLINE_KEY = re.compile(rf"[{{,]\s*(?P<keys>{_KEY}(?:\s*\.\s*{_KEY})*)\s*=")
 _ERROR_PLACE = re.compile(r"\(at line (?P<line>\d+), column (?P<column>\d+)\)")
+_ARRAY_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'|#[^\n]*|[\[\]]')  # strings, comments, brackets
 
 
 def toml_module():
@@ -49,7 +51,7 @@ def table_nodes(text: str, table: tuple[str, ...], name: str):
         return None
     places = key_places(text)
     node = yaml.representer.SafeRepresenter().represent_data(value)
-    _mark(node, table, places, places.get(table, (0, 0)), name)
+    _mark(node, table, places, places.get(table, (0, 0)), name, text)
     return node
 
 
@@ -78,7 +80,7 @@ def _split(keys: str) -> tuple[str, ...]:
     return tuple(part[1:-1] if part[:1] in "\"'" else part for part in parts)
 
 
-def _mark(node, path: tuple[str, ...], places, fallback: tuple[int, int], name: str) -> None:
+def _mark(node, path: tuple[str, ...], places, fallback: tuple[int, int], name: str, text: str) -> None:
     import yaml
 
     line, column = places.get(path, fallback)
@@ -86,8 +88,38 @@ def _mark(node, path: tuple[str, ...], places, fallback: tuple[int, int], name: 
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             child = path + (str(key.value),)
-            _mark(key, child, places, (line, column), name)
-            _mark(value, child, places, (line, column), name)
+            _mark(key, child, places, (line, column), name, text)
+            _mark(value, child, places, (line, column), name, text)
     elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _mark(item, path, places, (line, column), name)
+        strings = _array_strings(text, line, column) if path in places else []
+        for i, item in enumerate(node.value):
+            _mark(item, path, places, (line, column), name, text)
+            if len(strings) == len(node.value) and isinstance(item, yaml.ScalarNode):
+                item.start_mark = item.end_mark = yaml.Mark(name, 0, *strings[i], None, None)
+
+
+def _array_strings(text: str, line: int, column: int) -> list[tuple[int, int]]:
+    """(line, column) of each string written at the top level of the array whose key is at
+    (line, column); empty when the value there is not an array, or holds anything else."""
+    lines = text.splitlines(keepends=True)
+    start = sum(len(lines[i]) for i in range(line)) + column
+    equals = text.find("=", start)
+    opening = equals + 1 + len(text[equals + 1:]) - len(text[equals + 1:].lstrip(" \t"))
+    if equals < 0 or text[opening:opening + 1] != "[":
+        return []
+    found, depth, at = [], 0, opening
+    for token in _ARRAY_TOKEN.finditer(text, opening):
+        kind = token.group()[0]
+        if kind == "[":
+            depth += 1
+        elif kind == "]":
+            depth -= 1
+        elif kind in "\"'" and depth == 1:
+            found.append(token.start())
+        gap = text[at:token.start()].replace(",", "")
+        if gap.strip():  # a number, a boolean, a table: not an array of strings only
+            return []
+        at = token.end()
+        if depth == 0:
+            break
+    return [(text.count("\n", 0, offset), offset - text.rfind("\n", 0, offset) - 1) for offset in found]

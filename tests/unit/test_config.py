@@ -200,6 +200,10 @@ def test_pyproject_settings_read_as_the_yaml_ones(tmp_path):
     ('[tool.caffelint.rules]\nSLV003 = { sgd_max = "high" }\n', "2:12", "expected a number, got 'high'"),
     ('tool.caffelint.sample = 0\n', "1:1", "at least 1"),
     ('[tool.caffelint]\nselect = ["SLV",\n', "3:1", "invalid TOML"),
+    ('[tool.caffelint]\nselect = ["SLV", "NOPE"]\n', "2:18", "select: unknown rule 'NOPE'"),
+    ("[tool.caffelint]\nselect = [\n  \"SLV\",  # the solver, ']'\n  'NOPE',\n]\n", "4:3", "unknown rule 'NOPE'"),
+    ('[tool.caffelint.per-file-ignores]\n"*.pt" = ["SLV001", "NOPE"]\n', "2:21", "unknown rule 'NOPE'"),
+    ('[tool.caffelint]\nselect = ["SLV", 3]\n', "2:1", "select"),  # not all strings: the key's place
 ])
 def test_pyproject_mistakes_point_into_the_toml(tmp_path, text, where, message):
     assert_error_at(write(tmp_path, "pyproject.toml", text), where, message)
