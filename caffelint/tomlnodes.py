@@ -19,6 +19,7 @@ _KEY = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'
 _ASSIGN = re.compile(rf"\s*(?P<keys>{_KEY}(?:\s*\.\s*{_KEY})*)\s*=")
 _INLINE_KEY = re.compile(rf"[{{,]\s*(?P<keys>{_KEY}(?:\s*\.\s*{_KEY})*)\s*=")
 _ERROR_PLACE = re.compile(r"\(at line (?P<line>\d+), column (?P<column>\d+)\)")
+_ARRAY_OPEN = re.compile(r"=[ \t]*\[")  # `= [`: the value is an array
 _ARRAY_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'|#[^\n]*|[\[\]]')  # strings, comments, brackets
 
 
@@ -104,11 +105,11 @@ def _array_strings(text: str, line: int, column: int) -> list[tuple[int, int]]:
     lines = text.splitlines(keepends=True)
     start = sum(len(lines[i]) for i in range(line)) + column
     equals = text.find("=", start)
-    opening = equals + 1 + len(text[equals + 1:]) - len(text[equals + 1:].lstrip(" \t"))
-    if equals < 0 or text[opening:opening + 1] != "[":
+    opening = _ARRAY_OPEN.match(text, equals) if equals >= 0 else None
+    if opening is None:
         return []
-    found, depth, at = [], 0, opening
-    for token in _ARRAY_TOKEN.finditer(text, opening):
+    found, depth, at = [], 0, opening.end() - 1
+    for token in _ARRAY_TOKEN.finditer(text, at):
         kind = token.group()[0]
         if kind == "[":
             depth += 1

@@ -10,10 +10,11 @@ the tree (a few struct reads per page) and locates all of them at once.
 
 What is left is the kernel's work: the first touch of a page of the map is a
 page fault, and each value is in a page of its own.  A full read leaves that
-to a helper thread ahead of it (lmdb.prefaulted).  A sample's runs are planned
-and located in groups, and the helper thread reads the later groups' values
-while this thread plans the earlier ones; the map is released on the helper
-thread too.
+to a helper thread ahead of it (lmdb.prefaulted), except in a file larger than
+a share of memory, where it drops the pages behind it instead.  A sample's runs
+are planned and located in groups, and the helper thread reads the later
+groups' values while this thread plans the earlier ones; the map is released
+on the helper thread too.
 
 The layout is liblmdb's (mdb.c, LMDB 0.9, 64-bit builds), the one `read_meta`
 already checks:

@@ -330,7 +330,10 @@ def test_a_full_scan_of_the_pages_finds_what_the_cursor_finds(tmp_path, monkeypa
 
     getattr(build_data, builder)(tmp_path / "d_lmdb")
     path = str(tmp_path / "d_lmdb")
+    read_pages, outcome = datascan._read_pages, []
+    monkeypatch.setattr(datascan, "_read_pages", lambda *args: outcome.append(read_pages(*args)) or outcome[-1])
     from_pages = scan_lmdb(path)
+    assert outcome == [True]  # the page reader read it: the comparison is not of the cursor with itself
     monkeypatch.setattr(datascan, "_read_pages", lambda *args: False)  # as for a database the pages do not read
     from_cursor = scan_lmdb(path)
     assert from_pages.error is None and from_pages.scanned == from_pages.records > 0

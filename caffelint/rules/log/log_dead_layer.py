@@ -35,7 +35,7 @@ def check_log(log: TrainingLog, ctx: RuleContext) -> Iterator[Finding]:
             iteration = run.display_after(out.since_line)
             yield ctx.finding(log.span(out.since_line), (
                 f"{run_prefix(log.runs, run)}{layer.name} ({layer.type or 'layer'}) outputs only zeros: its top "
-                f"{blob} has mean |x| = 0 in {_span(out, iteration, displays)}; the layers above it get no "
+                f"{blob} has mean |x| = 0 in {_span(out, iteration)}; the layers above it get no "
                 f"input and those below it no gradient; {_cause(layer, inputs)}"))
 
 
@@ -56,7 +56,7 @@ def _writer(net: NetSetup, reader: LoggedLayer, blob: str) -> LoggedLayer | None
     return found
 
 
-def _span(out: Output, iteration: int | None, displays: int) -> str:
+def _span(out: Output, iteration: int | None) -> str:
     since = f" (since iteration {iteration})" if iteration is not None else ""
     every = "all" if out.zeros == out.passes else "each of the last"
     return f"{every} {out.zeros} debug_info display{'s' if out.zeros > 1 else ''}{since}"

@@ -45,6 +45,7 @@ def _remedy(run: Run) -> str:
     net = run.train_net
     saturating = [layer.name for layer in net.layers.values() if layer.type in SATURATING] if net else []
     if saturating:
-        return (f"{len(saturating)} Sigmoid/TanH layer{'s' if len(saturating) > 1 else ''} ({saturating[0]}, ...) "
+        named = saturating[0] if len(saturating) == 1 else f"{saturating[0]}, ..."
+        return (f"{len(saturating)} Sigmoid/TanH layer{'s' if len(saturating) > 1 else ''} ({named}) "
                 "squash it at every step: ReLU, BatchNorm, or msra/xavier fillers keep it alive")
     return "BatchNorm, shortcut connections, or msra/xavier fillers keep it alive"
