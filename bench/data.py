@@ -29,8 +29,14 @@ Python heap and the growth of anonymous RSS (RssAnon in /proc/self/status; the
 LMDB map is file-backed and does not count).  Targets: (c) >= 2x (b),
 (c) >= 0.5x (a), (d) under 1% of (c), memory flat from 100k to 1M.
 
-    python bench/data.py              # 100k and 1M (needs about 4.5 GB of disk)
-    python bench/data.py --sizes 100000
+Last, ImageNet-sized records (3x256x256, 49 pages each) with the page cache dropped before
+each scan (Linux): the time and the bytes read from storage (/proc/self/io) of a full scan
+and of --sample 1000, with the advice that reads only the pages the scan needs
+(model/page_hints.py) and without it.  On this machine's virtual disk a read costs less
+than on most real ones; the bytes read do not depend on the disk.
+
+    python bench/data.py              # 100k and 1M (needs about 5.5 GB of disk)
+    python bench/data.py --sizes 100000 --large 0
 """
 
 from __future__ import annotations
@@ -170,6 +176,76 @@ def page_work(path: str, passes: int) -> dict[str, float] | None:
     return {**best, "sample_page_count": len(pages), "file_page_count": meta.last_page + 1}
 
 
+def build_large(path: Path, records: int) -> None:
+    """ImageNet-sized records: 3x256x256 uint8 Datums, 49 pages each."""
+    import numpy as np
+
+    from caffelint.schema.caffe_pb2 import Datum
+    from fixtures.build_data import write_lmdb
+
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 1000, records)
+    pixels = rng.integers(0, 256, 3 * 256 * 256, dtype=np.uint8).tobytes()
+    values = (Datum(channels=3, height=256, width=256, data=pixels, label=label, encoded=False).SerializeToString()
+              for label in labels.tolist())
+    write_lmdb(path, values, (f"img{i}.JPEG" for i in range(records)), map_size=records * 220_000)
+
+
+def read_from_storage() -> int:
+    """Bytes this process has read from storage (/proc/self/io)."""
+    with open("/proc/self/io") as io:
+        return int(dict(line.split(": ") for line in io.read().splitlines())["read_bytes"])
+
+
+def evict(data_file: Path) -> None:
+    """Drop the file's pages from the page cache (they are clean: nothing is lost)."""
+    import os
+
+    fd = os.open(data_file, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def cold_scans(path: Path, passes: int = 3) -> dict[str, tuple[float, int]]:
+    """(best seconds, bytes read from storage) of a full scan and a --sample of 1000, each started
+    with the file out of the page cache, with the page advice (model/page_hints.py) and without."""
+    from caffelint.model import lmdb_pages
+    from caffelint.model.lmdb_pages import _finish_pending_unmap
+
+    results: dict[str, tuple[float, int]] = {}
+    for advice in (True, False):
+        for sample in (None, 1000):
+            name = f"{'full' if sample is None else 'sample'}{'' if advice else ' without'}"
+            saved = lmdb_pages.SPARSE_PAGES
+            lmdb_pages.SPARSE_PAGES = saved if advice else float("inf")
+            try:
+                for _ in range(passes):
+                    evict(path / "data.mdb")
+                    before, start = read_from_storage(), time.perf_counter()
+                    caffelint_scan(str(path), sample)
+                    seconds = time.perf_counter() - start
+                    _finish_pending_unmap()
+                    read = read_from_storage() - before
+                    results[name] = min(results.get(name, (seconds, read)), (seconds, read))
+            finally:
+                lmdb_pages.SPARSE_PAGES = saved
+    return results
+
+
+def report_cold(records: int, size: int, results: dict[str, tuple[float, int]]) -> None:
+    print(f"\n{records:,} records of 3x256x256 uint8 Datums ({size / 1e9:.2f} GB), "
+          "the page cache dropped before each scan")
+    for kind in ("full", "sample"):
+        (with_s, with_b), (without_s, without_b) = results[kind], results[f"{kind} without"]
+        label = "full scan" if kind == "full" else "--sample 1000"
+        print(f"  {label:14} {with_s:6.3f} s, {with_b / 1e6:7.1f} MB read; without the page advice "
+              f"{without_s:6.3f} s, {without_b / 1e6:7.1f} MB: {without_s / with_s:.1f}x the time, "
+              f"{without_b / max(with_b, 1):.0f}x the reads")
+
+
 def rss_anon_kb() -> int:
     with open("/proc/self/status") as handle:
         for line in handle:
@@ -231,6 +307,8 @@ def report(row: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--large", type=int, default=5_000,
+                        help="ImageNet-sized records for the cold-cache scans (0: none; about 200 kB of disk each)")
     parser.add_argument("--memory-probe", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_probe:
@@ -252,6 +330,11 @@ def main() -> None:
             print(f"\nmemory from {small['records']:,} to {large['records']:,} records: heap peak "
                   f"{small['heap_peak'] / 2**20:.2f} -> {large['heap_peak'] / 2**20:.2f} MiB, RssAnon growth "
                   f"{small['rss_anon_growth_kb'] / 1024:.1f} -> {large['rss_anon_growth_kb'] / 1024:.1f} MiB")
+        if args.large and Path("/proc/self/io").exists():
+            path = folder / "bench_large_lmdb"
+            build_large(path, args.large)
+            report_cold(args.large, (path / "data.mdb").stat().st_size, cold_scans(path))
+            shutil.rmtree(path)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

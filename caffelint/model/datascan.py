@@ -136,6 +136,7 @@ def _sample_pages(reader, scan: DataScan, scanner, sample: int) -> None:
     located = reader.runs(lmdb.run_lengths(sample))
     labels, good = scanner.feed_located(reader.bytes, located.offsets, located.sizes, located.heads, located.tails)
     picks = _spaced(located.run_starts, _pixel_count(scanner))
+    reader.ask_for_values(located.offsets[picks], located.sizes[picks])
     _pixel_sample(scan, scanner, reader.bytes, located.offsets[picks], located.sizes[picks])
     scan.records, scan.first_key, scan.sampled = reader.meta.entries, reader.first_key(), True
     kept = labels[good]
@@ -168,6 +169,7 @@ def _scan_pages(reader, scan: DataScan, scanner, progress) -> None:
                 progress.update(done)
     offsets, sizes = (np.concatenate([pair[i] for pair in picked] or [np.zeros(0, np.int64)]) for i in (0, 1))
     chosen = _spaced(list(range(len(offsets))), _pixel_count(scanner))
+    reader.ask_for_values(offsets[chosen], sizes[chosen])
     _pixel_sample(scan, scanner, reader.bytes, offsets[chosen], sizes[chosen])
     scan.records, scan.first_key = meta.entries, reader.first_key()
 

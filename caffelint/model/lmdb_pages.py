@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from caffelint.model import page_hints
 from caffelint.model.gather import numbers_at, rows
 from caffelint.model.lmdb import DATA_FILE, PAGE_HEADER, LmdbMeta
 
@@ -62,6 +63,7 @@ GROUP_STARTS = (0.3, 0.65)  # where the runs the helper thread reads start: the 
 SHARED_PIECES = 3  # the second share, handed over in this many pieces
 LEAVES_PER_PART = 64  # leaf pages a full read locates at once: some 8,000 small records, a few MB of arrays
 RELEASE_BEHIND_SHARE = 4  # a file larger than physical memory / this is unmapped behind a full read
+SPARSE_PAGES = 2  # pages a value (on average) above which a scan asks for the pages it reads (page_hints)
 _HEADER = struct.Struct("<QHHHH")  # pgno, pad, flags, lower, upper
 _NODE = struct.Struct("<HHHH")  # lo, hi, flags, key size
 _SLOT = struct.Struct("<H")
@@ -115,13 +117,20 @@ class PageReader:
         try:  # the map keeps a descriptor of its own
             self._map = mmap.mmap(fd, self.pages * self.page_size, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as exc:
-            raise Unsupported(f"cannot map the file: {exc}") from None
-        finally:
             os.close(fd)
+            raise Unsupported(f"cannot map the file: {exc}") from None
         self.bytes = np.frombuffer(self._map, dtype=np.uint8)
         # A full read of a file this large drops the pages it has read from the map as it goes,
         # so that it does not hold a large share of memory mapped (and its page tables).
         self.release_behind = len(self.bytes) > release_behind_above()
+        # Values of more than two pages each are read at their ends only: the map is read at
+        # random, and the pages wanted next are asked for ahead through this descriptor.
+        self._ahead: int | None = None
+        if meta.entries and meta.file_size > SPARSE_PAGES * meta.page_size * meta.entries:
+            page_hints.read_at_random(self.bytes.ctypes.data, len(self.bytes))
+            self._ahead, fd = (fd, -1) if page_hints.can_ask() else (None, fd)
+        if fd >= 0:
+            os.close(fd)
         self._headers: dict[int, tuple[int, int, int]] = {}  # page number -> (offset, flags, nodes)
         self._helpers: list = []  # the futures of the helper thread's gathers
 
@@ -136,6 +145,9 @@ class PageReader:
         10,000 mapped pages one by one takes up to a quarter of a sample, and nobody needs to
         wait for it (the next reader does, before it maps anything)."""
         self._stop_helper()  # before the map goes away
+        if self._ahead is not None:
+            os.close(self._ahead)
+            self._ahead = None
         if self._map is None:
             return
         address, size = self.bytes.ctypes.data, len(self.bytes)
@@ -264,7 +276,7 @@ class PageReader:
         plans, pieces = [], []
         if late < count:
             plans.append(self._walk(lengths, late, count))
-            pieces.append(_ValueRows(self.bytes, *self._locate(*plans[0].leaves)))
+            pieces.append(self._rows(*self._locate(*plans[0].leaves)))
             self._hand_over(pieces[0])
         plans.insert(0, self._walk(lengths, 0, late))
         if len(plans) > 1 and plans[0].end > plans[1].start:  # they would read records twice
@@ -296,15 +308,20 @@ class PageReader:
         leaves = leaf_pages(self.bytes, self.meta)
         found = 0
         before = None  # (start, end) in the file of the values of the part before, to release
+        if self._ahead is not None:
+            self._ask_for_pages(np.sort(leaves[:leaves_per_part]))
         for first in range(0, len(leaves), leaves_per_part):
             pages = leaves[first:first + leaves_per_part]
             offsets, sizes, big = self._locate(pages, np.zeros_like(pages), leaf_nodes(self.bytes, self.meta, pages))
+            rows = self._rows(offsets, sizes, big)
+            if self._ahead is not None:  # the next part's leaves, while this part's values are read
+                self._ask_for_pages(np.sort(leaves[first + leaves_per_part:first + 2 * leaves_per_part]))
             if self.release_behind and len(offsets):
                 span = int(offsets.min()), int((offsets + sizes).max())
                 if before is not None:  # up to this part's values, which may lie in between
                     self._release(before[0], min(before[1], span[0]))
                 before = span
-            heads, tails = _ValueRows.heads_and_tails(_ValueRows(self.bytes, offsets, sizes, big).result())
+            heads, tails = _ValueRows.heads_and_tails(rows.result())
             found += len(offsets)
             yield Located(offsets, sizes, [0], heads, tails)
         if found != self.meta.entries:
@@ -320,7 +337,25 @@ class PageReader:
     def _split(self, located: tuple, cut: int, rest: int) -> list[_ValueRows]:
         """The located values as pieces: the first `cut` of them, then `rest` even ones."""
         bounds = [0, *np.linspace(cut, len(located[0]), rest + 1).astype(np.int64).tolist()]
-        return [_ValueRows(self.bytes, *(column[a:b] for column in located)) for a, b in zip(bounds, bounds[1:])]
+        return [self._rows(*(column[a:b] for column in located)) for a, b in zip(bounds, bounds[1:])]
+
+    def _rows(self, offsets: np.ndarray, sizes: np.ndarray, big: np.ndarray) -> _ValueRows:
+        """The rows of these values, their pages asked for."""
+        rows = _ValueRows(self.bytes, offsets, sizes, big)
+        if self._ahead is not None:
+            self._ask_for_pages(rows.pages(self.page_size))
+        return rows
+
+    def _ask_for_pages(self, pages: np.ndarray) -> None:
+        """Have the kernel start reading these pages (sorted), where values are read sparsely."""
+        if self._ahead is not None and not page_hints.ask_for_pages(self._ahead, pages, self.page_size):
+            self._ahead = None  # refused: it will be every time
+
+    def ask_for_values(self, offsets: np.ndarray, sizes: np.ndarray) -> None:
+        """Have the kernel start reading these values whole (the few whose pixels are looked at),
+        where values are read sparsely."""
+        if self._ahead is not None and not page_hints.ask_for_ranges(self._ahead, offsets, sizes):
+            self._ahead = None
 
     def _walk(self, lengths: list[int], first: int, stop: int) -> Plan:
         """The plan of runs first .. stop - 1 of `lengths`, one after the other along a path
@@ -461,6 +496,10 @@ class _ValueRows:
 
     def gather(self) -> tuple[np.ndarray, np.ndarray]:
         return rows(self._memory, self._starts, self.WIDTH)
+
+    def pages(self, page_size: int) -> np.ndarray:
+        """The numbers of the pages the rows lie in, sorted, each once."""
+        return np.unique(np.concatenate((self._starts // page_size, (self._starts + self.WIDTH - 1) // page_size)))
 
     def check(self, gathered: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         """The rows `gather` returned, those for values at the very end of the file completed, once

@@ -404,3 +404,60 @@ def test_a_full_read_of_a_large_file_releases_the_pages_behind_it(tmp_path, monk
         assert max(watch.seen) < 12 * 1024  # a few parts' pages at most
     else:
         assert watch.seen[-1] > 40 * 1024  # everything read stays mapped until the end
+
+
+def large_values(path: Path, records: int = 400) -> None:
+    """3x256x256 uint8 Datums, 49 pages each, as convert_imageset writes ImageNet-sized images."""
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 256, 3 * 256 * 256, dtype=np.uint8).tobytes()
+    build_data.write_lmdb(path, (Datum(channels=3, height=256, width=256, data=pixels, label=i % 7,
+                                       encoded=False).SerializeToString() for i in range(records)))
+
+
+def _evicted(data_file: Path) -> bool:
+    """Drop the file's pages from memory; True if they are gone (some file systems keep them)."""
+    fd = os.open(data_file, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        try:  # a read that may not wait for the disk fails if the page is not in memory
+            os.preadv(fd, [bytearray(1)], os.path.getsize(data_file) // 2, os.RWF_NOWAIT)
+        except BlockingIOError:
+            return True
+        return False
+    finally:
+        os.close(fd)
+
+
+def _read_from_storage() -> int:
+    with open("/proc/self/io") as io:
+        return int(dict(line.split(": ") for line in io.read().splitlines())["read_bytes"])
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/io") or not hasattr(os, "RWF_NOWAIT"),
+                    reason="counts this process's reads from storage (Linux)")
+@pytest.mark.parametrize("sample", [None, 100])
+def test_a_scan_of_large_values_reads_only_their_ends_from_storage(tmp_path, sample):
+    large_values(tmp_path / "big_lmdb")
+    data_file = tmp_path / "big_lmdb" / "data.mdb"
+    warm = scan_lmdb(str(tmp_path / "big_lmdb"), sample=sample)
+    if not _evicted(data_file):
+        pytest.skip("this file system keeps the file in memory: nothing is read from storage")
+    before = _read_from_storage()
+    cold = scan_lmdb(str(tmp_path / "big_lmdb"), sample=sample)
+    read = _read_from_storage() - before
+    # Each value's first and last page, the few read whole for their pixels, and the tree:
+    # under a quarter of the file.  Read around each page fault, it would be all of it.
+    assert 0 < read < os.path.getsize(data_file) / 4
+    assert cold.error is None and cold.scanned == warm.scanned == (sample or 400)
+    assert cold.labels.counts == warm.labels.counts and cold.shapes == warm.shapes
+    assert cold.pixels == warm.pixels and cold.pixels.high == 255
+
+
+def test_pages_are_asked_for_a_stretch_at_a_time(monkeypatch):
+    from caffelint.model import page_hints
+
+    calls = []
+    monkeypatch.setattr(os, "posix_fadvise", lambda fd, offset, size, advice: calls.append((offset, size)))
+    assert page_hints.ask_for_pages(7, np.array([3, 4, 5, 9, 11, 12]), 4096)
+    assert calls == [(3 * 4096, 3 * 4096), (9 * 4096, 4096), (11 * 4096, 2 * 4096)]
