@@ -4,12 +4,13 @@ it reads next, and that it reads no others.
 A Datum of a large image spans many pages (a 3x256x256 one, 48), and the scan reads
 only its first and last bytes.  Left to itself, the kernel reads around every page
 fault of a file map (128 KB by default), which for such values is nearly the whole file,
-one fault at a time: for 10,000 3x256x256 Datums whose pages were not in memory, 2.0 GB
-read in 1.3 s where 89 MB are needed.  A map advised MADV_RANDOM reads only the page that
-faults, and POSIX_FADV_WILLNEED on the pages wanted next starts all their reads at once,
-so the device serves many of them at a time: 89 MB in 0.22 s here.  (MADV_RANDOM also
-stops the kernel mapping each fault's neighbours, which the scan skips: a scan whose pages
-are in memory is faster too.)
+one fault at a time.  A map advised MADV_RANDOM reads only the page that faults, and
+POSIX_FADV_WILLNEED on the pages wanted next starts all their reads at once, so the device
+serves many of them at a time.  A full scan of 5,000 3x256x256 Datums (1.0 GB) whose pages
+were not in memory read 1,004 MB in 0.59 s without this advice and 47 MB in 0.07 s with it
+(bench/data.py).  MADV_RANDOM also stops the kernel mapping each fault's neighbours, which
+the scan skips, so a scan whose pages are in memory is faster too: 0.078 s against 0.109 s
+for 10,000 such records.
 
 It is only advice: it changes no data and no result, and where a call is missing or
 refused, the scan reads as it did.  Linux; elsewhere it does nothing.
