@@ -125,11 +125,11 @@ class PageReader:
         self.release_behind = len(self.bytes) > release_behind_above()
         # Values of more than two pages each are read at their ends only: the map is read at
         # random, and the pages wanted next are asked for ahead through this descriptor.
-        self._ahead: int | None = None
-        if meta.entries and meta.file_size > SPARSE_PAGES * meta.page_size * meta.entries:
+        sparse = meta.entries and meta.file_size > SPARSE_PAGES * meta.page_size * meta.entries
+        if sparse:
             page_hints.read_at_random(self.bytes.ctypes.data, len(self.bytes))
-            self._ahead, fd = (fd, -1) if page_hints.can_ask() else (None, fd)
-        if fd >= 0:
+        self._ahead: int | None = fd if sparse and page_hints.can_ask() else None
+        if self._ahead is None:
             os.close(fd)
         self._headers: dict[int, tuple[int, int, int]] = {}  # page number -> (offset, flags, nodes)
         self._helpers: list = []  # the futures of the helper thread's gathers
@@ -308,14 +308,12 @@ class PageReader:
         leaves = leaf_pages(self.bytes, self.meta)
         found = 0
         before = None  # (start, end) in the file of the values of the part before, to release
-        if self._ahead is not None:
-            self._ask_for_pages(np.sort(leaves[:leaves_per_part]))
+        self._ask_for_pages(leaves[:leaves_per_part])
         for first in range(0, len(leaves), leaves_per_part):
             pages = leaves[first:first + leaves_per_part]
             offsets, sizes, big = self._locate(pages, np.zeros_like(pages), leaf_nodes(self.bytes, self.meta, pages))
             rows = self._rows(offsets, sizes, big)
-            if self._ahead is not None:  # the next part's leaves, while this part's values are read
-                self._ask_for_pages(np.sort(leaves[first + leaves_per_part:first + 2 * leaves_per_part]))
+            self._ask_for_pages(leaves[first + leaves_per_part:first + 2 * leaves_per_part])  # the next part's
             if self.release_behind and len(offsets):
                 span = int(offsets.min()), int((offsets + sizes).max())
                 if before is not None:  # up to this part's values, which may lie in between
@@ -347,8 +345,8 @@ class PageReader:
         return rows
 
     def _ask_for_pages(self, pages: np.ndarray) -> None:
-        """Have the kernel start reading these pages (sorted), where values are read sparsely."""
-        if self._ahead is not None and not page_hints.ask_for_pages(self._ahead, pages, self.page_size):
+        """Have the kernel start reading these pages, where values are read sparsely."""
+        if self._ahead is not None and not page_hints.ask_for_pages(self._ahead, np.unique(pages), self.page_size):
             self._ahead = None  # refused: it will be every time
 
     def ask_for_values(self, offsets: np.ndarray, sizes: np.ndarray) -> None:
@@ -498,8 +496,8 @@ class _ValueRows:
         return rows(self._memory, self._starts, self.WIDTH)
 
     def pages(self, page_size: int) -> np.ndarray:
-        """The numbers of the pages the rows lie in, sorted, each once."""
-        return np.unique(np.concatenate((self._starts // page_size, (self._starts + self.WIDTH - 1) // page_size)))
+        """The numbers of the pages the rows lie in (a page may be named twice)."""
+        return np.concatenate((self._starts // page_size, (self._starts + self.WIDTH - 1) // page_size))
 
     def check(self, gathered: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         """The rows `gather` returned, those for values at the very end of the file completed, once

@@ -1,7 +1,7 @@
 """Advice to the kernel for a scan that reads a few pages of each large value: which pages
 it reads next, and that it reads no others.
 
-A Datum of a large image spans many pages (a 3x256x256 one, 48), and the scan reads
+A Datum of a large image spans many pages (a 3x256x256 one, 49), and the scan reads
 only its first and last bytes.  Left to itself, the kernel reads around every page
 fault of a file map (128 KB by default), which for such values is nearly the whole file,
 one fault at a time.  A map advised MADV_RANDOM reads only the page that faults, and
@@ -45,8 +45,9 @@ def can_ask() -> bool:
 
 
 def ask_for_pages(fd: int, pages: np.ndarray, page_size: int) -> bool:
-    """Start reading `pages` (sorted page numbers) of the file `fd` into memory, without waiting
-    for them: one call per stretch of consecutive pages.  False if the kernel refuses."""
+    """Start reading `pages` (page numbers, sorted, each once) of the file `fd` into memory,
+    without waiting for them: one call per stretch of consecutive pages.  False if the kernel
+    refuses."""
     if not len(pages):
         return True
     breaks = np.flatnonzero(np.diff(pages) != 1) + 1
