@@ -176,44 +176,12 @@ def page_work(path: str, passes: int) -> dict[str, float] | None:
     return {**best, "sample_page_count": len(pages), "file_page_count": meta.last_page + 1}
 
 
-def build_large(path: Path, records: int) -> None:
-    """ImageNet-sized records: 3x256x256 uint8 Datums, 49 pages each."""
-    import numpy as np
-
-    from caffelint.schema.caffe_pb2 import Datum
-    from fixtures.build_data import write_lmdb
-
-    rng = np.random.default_rng(1)
-    labels = rng.integers(0, 1000, records)
-    pixels = rng.integers(0, 256, 3 * 256 * 256, dtype=np.uint8).tobytes()
-    values = (Datum(channels=3, height=256, width=256, data=pixels, label=label, encoded=False).SerializeToString()
-              for label in labels.tolist())
-    write_lmdb(path, values, (f"img{i}.JPEG" for i in range(records)), map_size=records * 220_000)
-
-
-def read_from_storage() -> int:
-    """Bytes this process has read from storage (/proc/self/io)."""
-    with open("/proc/self/io") as io:
-        return int(dict(line.split(": ") for line in io.read().splitlines())["read_bytes"])
-
-
-def evict(data_file: Path) -> None:
-    """Drop the file's pages from the page cache (they are clean: nothing is lost)."""
-    import os
-
-    fd = os.open(data_file, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
-
-
 def cold_scans(path: Path, passes: int = 3) -> dict[str, tuple[float, int]]:
     """(best seconds, bytes read from storage) of a full scan and a --sample of 1000, each started
     with the file out of the page cache, with the page advice (model/page_hints.py) and without."""
     from caffelint.model import lmdb_pages
     from caffelint.model.lmdb_pages import _finish_pending_unmap
+    from fixtures.page_cache import drop, read_from_storage
 
     results: dict[str, tuple[float, int]] = {}
     for advice in (True, False):
@@ -223,7 +191,8 @@ def cold_scans(path: Path, passes: int = 3) -> dict[str, tuple[float, int]]:
             lmdb_pages.SPARSE_PAGES = saved if advice else float("inf")
             try:
                 for _ in range(passes):
-                    evict(path / "data.mdb")
+                    if not drop(path / "data.mdb"):
+                        raise SystemExit(f"{path} stays in memory on this file system: nothing to measure")
                     before, start = read_from_storage(), time.perf_counter()
                     caffelint_scan(str(path), sample)
                     seconds = time.perf_counter() - start
@@ -330,9 +299,13 @@ def main() -> None:
             print(f"\nmemory from {small['records']:,} to {large['records']:,} records: heap peak "
                   f"{small['heap_peak'] / 2**20:.2f} -> {large['heap_peak'] / 2**20:.2f} MiB, RssAnon growth "
                   f"{small['rss_anon_growth_kb'] / 1024:.1f} -> {large['rss_anon_growth_kb'] / 1024:.1f} MiB")
-        if args.large and Path("/proc/self/io").exists():
+        from fixtures import build_data, page_cache
+
+        if args.large and page_cache.measurable():
+            import numpy as np
+
             path = folder / "bench_large_lmdb"
-            build_large(path, args.large)
+            build_data.imagenet_sized_lmdb(path, labels=np.random.default_rng(1).integers(0, 1000, args.large).tolist())
             report_cold(args.large, (path / "data.mdb").stat().st_size, cold_scans(path))
             shutil.rmtree(path)
     finally:

@@ -52,7 +52,6 @@ from caffelint.model.lmdb import DATA_FILE, PAGE_HEADER, LmdbMeta
 
 P_BRANCH, P_LEAF, P_OVERFLOW = 0x01, 0x02, 0x04
 F_BIGDATA = 0x01  # the node's value lives in overflow pages
-MADV_DONTNEED = 4  # linux/mman.h
 NODE_HEADER = 8
 MAX_DEPTH = 32  # far beyond any real tree: a cycle in damaged pages ends here
 HEAD_BYTES = 16  # of each value copied out: a Datum's shape fields, data tag and length, float label
@@ -597,13 +596,7 @@ def _worker():
 def _drop_pages(address: int, size: int) -> None:
     """Drop a read-only file map's pages from this process (MADV_DONTNEED, Linux), the GIL let
     go; where that call is missing, mmap.close() does the work instead."""
-    import ctypes
-
-    from caffelint.model.lmdb import libc_madvise
-
-    advise = libc_madvise(ctypes) if sys.platform.startswith("linux") else None
-    if advise is not None:
-        advise(address, size, MADV_DONTNEED)
+    page_hints.advise_map(address, size, page_hints.MADV_DONTNEED)
 
 
 def release_behind_above() -> int:

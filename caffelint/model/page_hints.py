@@ -23,11 +23,12 @@ import sys
 
 import numpy as np
 
-MADV_RANDOM = 1  # linux/mman.h
+MADV_RANDOM, MADV_DONTNEED = 1, 4  # linux/mman.h
 
 
-def read_at_random(address: int, size: int) -> None:
-    """Advise the map at `address` that it is read at random: no reading around a fault."""
+def advise_map(address: int, size: int, advice: int) -> None:
+    """madvise on bytes address .. address + size of a map, the GIL let go (through ctypes);
+    Linux only, elsewhere nothing."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes
@@ -36,7 +37,12 @@ def read_at_random(address: int, size: int) -> None:
 
     advise = libc_madvise(ctypes)
     if advise is not None:
-        advise(address, size, MADV_RANDOM)
+        advise(address, size, advice)
+
+
+def read_at_random(address: int, size: int) -> None:
+    """Advise the map at `address` that it is read at random: no reading around a fault."""
+    advise_map(address, size, MADV_RANDOM)
 
 
 def can_ask() -> bool:

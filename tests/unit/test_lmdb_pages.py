@@ -21,7 +21,7 @@ from caffelint.model.datascan import scan_lmdb
 from caffelint.model.datum import DatumScanner
 from caffelint.model.lmdb_pages import HEAD_BYTES, TAIL_BYTES, PageError, PageReader, Unsupported, check_tree
 from caffelint.schema.caffe_pb2 import Datum
-from fixtures import build_data
+from fixtures import build_data, page_cache
 
 
 def _put(path: Path, items, map_size: int = 1 << 30, **flags) -> None:
@@ -406,46 +406,17 @@ def test_a_full_read_of_a_large_file_releases_the_pages_behind_it(tmp_path, monk
         assert watch.seen[-1] > 40 * 1024  # everything read stays mapped until the end
 
 
-def large_values(path: Path, records: int = 400) -> None:
-    """3x256x256 uint8 Datums, 49 pages each, as convert_imageset writes ImageNet-sized images."""
-    rng = np.random.default_rng(5)
-    pixels = rng.integers(0, 256, 3 * 256 * 256, dtype=np.uint8).tobytes()
-    build_data.write_lmdb(path, (Datum(channels=3, height=256, width=256, data=pixels, label=i % 7,
-                                       encoded=False).SerializeToString() for i in range(records)))
-
-
-def _evicted(data_file: Path) -> bool:
-    """Drop the file's pages from memory; True if they are gone (some file systems keep them)."""
-    fd = os.open(data_file, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        try:  # a read that may not wait for the disk fails if the page is not in memory
-            os.preadv(fd, [bytearray(1)], os.path.getsize(data_file) // 2, os.RWF_NOWAIT)
-        except BlockingIOError:
-            return True
-        return False
-    finally:
-        os.close(fd)
-
-
-def _read_from_storage() -> int:
-    with open("/proc/self/io") as io:
-        return int(dict(line.split(": ") for line in io.read().splitlines())["read_bytes"])
-
-
-@pytest.mark.skipif(not os.path.exists("/proc/self/io") or not hasattr(os, "RWF_NOWAIT"),
-                    reason="counts this process's reads from storage (Linux)")
+@pytest.mark.skipif(not page_cache.measurable(), reason="counts this process's reads from storage (Linux)")
 @pytest.mark.parametrize("sample", [None, 100])
 def test_a_scan_of_large_values_reads_only_their_ends_from_storage(tmp_path, sample):
-    large_values(tmp_path / "big_lmdb")
+    build_data.imagenet_sized_lmdb(tmp_path / "big_lmdb")  # 400 records
     data_file = tmp_path / "big_lmdb" / "data.mdb"
     warm = scan_lmdb(str(tmp_path / "big_lmdb"), sample=sample)
-    if not _evicted(data_file):
+    if not page_cache.drop(data_file):
         pytest.skip("this file system keeps the file in memory: nothing is read from storage")
-    before = _read_from_storage()
+    before = page_cache.read_from_storage()
     cold = scan_lmdb(str(tmp_path / "big_lmdb"), sample=sample)
-    read = _read_from_storage() - before
+    read = page_cache.read_from_storage() - before
     # Each value's first and last page, the few read whole for their pixels, and the tree:
     # under a quarter of the file.  Read around each page fault, it would be all of it.
     assert 0 < read < os.path.getsize(data_file) / 4
